@@ -1,0 +1,139 @@
+"""``dlcourse-calc``: shapes, parameters, MACs and memory of a network typed on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import List, Optional, Sequence
+
+from .network import Network
+from .report import batch_totals, format_table
+from .sizes import conv_output_size
+from .spec import SpecError, parse_layer, parse_shape
+
+EXAMPLES = """\
+examples:
+  the seed exam's network (input 3x128x128):
+    dlcourse-calc --input 3x128x128 "conv 16 k7 p1 relu" "maxpool 3 s2" \\
+        "conv 48 k5 relu" "avgpool 2 s2 p2" flatten "fc 4096 tanh" "fc 2 softmax"
+  the same for a mini-batch of 64, as JSON:
+    dlcourse-calc --input 3x128x128 --batch 64 --json "conv 16 k7 p1 relu" ...
+  layers from a file (one per line, # starts a comment, "input 3x128x128" allowed):
+    dlcourse-calc --file net.txt
+  one output size (size, then kN sN pN dN, and ceil for PyTorch's ceil_mode):
+    dlcourse-calc size 57 k2 s2 p2          -> 30
+
+layers: conv N kK [sS] [pP] [dD] [gG] [nobias] [relu|tanh|sigmoid|softmax]
+        maxpool K [sS] [pP] [ceil] | avgpool K ... | gap | flatten
+        fc N [nobias] [activation] | bn | dropout [P] | relu | tanh | sigmoid | softmax
+        rnn|lstm|gru H [lL] [bi] [nobias] | mha E [hH]
+sizes may be KxK pairs: k3x5. MACs exclude bias additions; FLOPs = 2 x MACs.
+"""
+
+
+class UsageError(ValueError):
+    """A mistake on the command line, reported in one line with exit code 2."""
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``dlcourse-calc``; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] == "size":
+            print(_one_size(args[1:]))
+            return 0
+        return _table(args)
+    except (UsageError, SpecError, ValueError) as error:
+        print(f"dlcourse-calc: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dlcourse-calc",
+        description="Shapes, parameters, MACs/FLOPs and memory of a network, per sample.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("layers", nargs="*", help='layers, one per argument, e.g. "conv 16 k7 p1 relu"')
+    parser.add_argument("--input", help="per-sample input shape: CxHxW, LENxFEATURES or FEATURES")
+    parser.add_argument("--file", help="read layers from a file, one per line")
+    parser.add_argument("--batch", type=int, default=1, help="also print totals for a batch of this size")
+    parser.add_argument("--bytes-per-value", type=int, default=4, help="bytes per stored value (float32: 4)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+def _table(argv: List[str]) -> int:
+    parser = _parser()
+    parser.error = _raise_usage  # type: ignore[method-assign]
+    options = parser.parse_args(argv)
+    specs: List[str] = []
+    input_text = options.input
+    if options.file:
+        input_text, specs = _read_file(options.file, input_text)
+    specs += options.layers
+    if input_text is None:
+        raise UsageError("give the input shape with --input, e.g. --input 3x128x128")
+    if not specs:
+        raise UsageError("give at least one layer, e.g. \"conv 16 k3 p1 relu\" (see --help)")
+    if options.batch < 1:
+        raise UsageError(f"--batch must be at least 1, got {options.batch}")
+    if options.bytes_per_value < 1:
+        raise UsageError(f"--bytes-per-value must be at least 1, got {options.bytes_per_value}")
+    layers = []
+    for position, spec in enumerate(specs, start=1):
+        try:
+            layers.append(parse_layer(spec))
+        except SpecError as error:
+            raise UsageError(f"layer {position} {error}") from None
+    network = Network(parse_shape(input_text), layers)
+    if options.json:
+        data = network.to_dict(options.bytes_per_value)
+        if options.batch > 1:
+            data["batch"] = batch_totals(network, options.batch, options.bytes_per_value)
+        print(json.dumps(data, indent=2))
+    else:
+        print(format_table(network, options.bytes_per_value, options.batch))
+    return 0
+
+
+def _raise_usage(message: str) -> None:
+    raise UsageError(message + " (see dlcourse-calc --help)")
+
+
+def _read_file(path: str, input_text: Optional[str]) -> tuple:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError as error:
+        raise UsageError(f"cannot read layer file '{path}': {error.strerror}") from None
+    specs = []
+    for line in lines:
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        if text.lower().startswith("input "):
+            input_text = input_text or text.split(None, 1)[1].strip()
+        else:
+            specs.append(text)
+    return input_text, specs
+
+
+def _one_size(words: List[str]) -> int:
+    """``size N kK [sS] [pP] [dD] [ceil]`` -> one output size."""
+    if not words or not words[0].isdigit():
+        raise UsageError("usage: dlcourse-calc size N kK [sS] [pP] [dD] [ceil], e.g. size 57 k2 s2 p2")
+    values = {"k": None, "s": 1, "p": 0, "d": 1}
+    ceil_mode = False
+    for word in words[1:]:
+        if word == "ceil":
+            ceil_mode = True
+        elif word[:1] in values and word[1:].isdigit():
+            values[word[:1]] = int(word[1:])
+        else:
+            raise UsageError(f"unknown word '{word}' in size (expected kN, sN, pN, dN or ceil)")
+    if values["k"] is None:
+        raise UsageError("missing kernel size kN, e.g. size 57 k2 s2 p2")
+    return conv_output_size(int(words[0]), values["k"], values["s"], values["p"], values["d"], ceil_mode)

@@ -1,0 +1,123 @@
+"""Exam arithmetic around a network: training cost, dataset size, softmax and its gradient."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TrainingCost:
+    """Cost of training, in whatever unit ``macs_per_sample`` was given (MACs or FLOPs)."""
+
+    per_sample: float
+    per_batch: float
+    iterations_per_epoch: int
+    per_epoch: float
+    total: float
+
+
+def training_cost(
+    macs_per_sample: float,
+    batch_size: int,
+    dataset_size: int,
+    epochs: int = 1,
+    backward_factor: float = 2.0,
+) -> TrainingCost:
+    """Cost of one mini-batch, one epoch and a whole run.
+
+    ``per_batch = macs_per_sample * (1 + backward_factor) * batch_size``;
+    an epoch is ``ceil(dataset_size / batch_size)`` iterations, each counted as
+    a full batch.  The backward pass costs about twice the forward pass
+    (``backward_factor=2.0``: gradients for the inputs and for the weights);
+    exams often assume it costs the same as the forward (``backward_factor=1.0``).
+    The result is in the unit given: pass FLOPs to get FLOPs.
+
+    >>> cost = training_cost(275_500_544, batch_size=64, dataset_size=256_000,
+    ...                      epochs=100, backward_factor=1.0)
+    >>> cost.per_batch, cost.iterations_per_epoch
+    (35264069632.0, 4000)
+    >>> f"{cost.total:,.0f}"
+    '14,105,627,852,800,000'
+    """
+    if isinstance(macs_per_sample, bool) or not isinstance(macs_per_sample, (int, float)) or macs_per_sample < 0:
+        raise ValueError(f"macs_per_sample must be a number >= 0, got {macs_per_sample!r}")
+    for name, value in (("batch_size", batch_size), ("dataset_size", dataset_size), ("epochs", epochs)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if isinstance(backward_factor, bool) or not isinstance(backward_factor, (int, float)) or backward_factor < 0:
+        raise ValueError(f"backward_factor must be a number >= 0, got {backward_factor!r}")
+    per_sample = float(macs_per_sample) * (1 + backward_factor)
+    per_batch = per_sample * batch_size
+    iterations = math.ceil(dataset_size / batch_size)
+    per_epoch = per_batch * iterations
+    return TrainingCost(per_sample, per_batch, iterations, per_epoch, per_epoch * epochs)
+
+
+def augmented_count(
+    images: int, crops_per_image: int = 1, augmentations: int = 0, keep_original: bool = True
+) -> int:
+    """Training samples after cropping and augmentation.
+
+    ``images * crops_per_image * (augmentations + 1 if keep_original else augmentations)``.
+
+    >>> augmented_count(200, crops_per_image=256)        # crops only
+    51200
+    >>> augmented_count(200, 256, augmentations=4)       # 2 flips + 2 rotations, original kept
+    256000
+    """
+    for name, value, lowest in (
+        ("images", images, 1),
+        ("crops_per_image", crops_per_image, 1),
+        ("augmentations", augmentations, 0),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+            raise ValueError(f"{name} must be an int >= {lowest}, got {value!r}")
+    versions = augmentations + (1 if keep_original else 0)
+    if versions == 0:
+        raise ValueError("with keep_original=False you need at least one augmentation")
+    return images * crops_per_image * versions
+
+
+def softmax(logits: Sequence[float]) -> np.ndarray:
+    """Numerically stable softmax of a 1-D vector of scores.
+
+    >>> softmax([3.2, 5.1]).round(4)
+    array([0.1301, 0.8699])
+    >>> softmax([1000.0, 1000.0])
+    array([0.5, 0.5])
+    """
+    scores = _as_vector(logits)
+    shifted = np.exp(scores - scores.max())
+    return shifted / shifted.sum()
+
+
+def softmax_cross_entropy_grad(logits: Sequence[float], target: int) -> np.ndarray:
+    """Gradient of cross-entropy ``-log p[target]`` with respect to the logits: ``p - one_hot``.
+
+    >>> softmax_cross_entropy_grad([3.2, 5.1], target=0).round(4)
+    array([-0.8699,  0.8699])
+    """
+    probabilities = softmax(logits)
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < len(probabilities):
+        raise ValueError(
+            f"target must be a class index from 0 to {len(probabilities) - 1}, got {target!r}"
+        )
+    gradient = probabilities.copy()
+    gradient[target] -= 1.0
+    return gradient
+
+
+def _as_vector(logits: Sequence[float]) -> np.ndarray:
+    try:
+        scores = np.asarray(logits, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"logits must be a list of numbers, got {logits!r}") from None
+    if scores.ndim != 1 or scores.size == 0:
+        raise ValueError(f"logits must be a non-empty 1-D list of numbers, got shape {scores.shape}")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(f"logits must be finite numbers, got {logits!r}")
+    return scores

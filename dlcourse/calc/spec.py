@@ -1,0 +1,192 @@
+"""A short text form for layers, used by the ``dlcourse-calc`` command line.
+
+One layer per string; words are separated by spaces::
+
+    conv 16 k7 p1 relu      Conv2d(16, 7, padding=1, activation="relu")
+    conv 32 k3x5 s2 d2 g4 nobias
+    maxpool 3 s2            MaxPool2d(3, stride=2)       (also: avgpool; add "ceil")
+    gap                     GlobalAvgPool2d()
+    flatten                 Flatten()
+    fc 4096 tanh            Linear(4096, activation="tanh")   (also: linear)
+    bn | dropout 0.5 | relu | tanh | sigmoid | softmax
+    lstm 256 l2 bi          LSTM(256, num_layers=2, bidirectional=True)   (also: rnn, gru)
+    mha 256 h8              MultiheadAttention(256, 8)
+
+Sizes: ``k3`` or ``k3x5`` (height x width); likewise ``s``, ``p`` and ``d``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Dict, List, Optional, Tuple
+
+from . import layers as L
+
+_OPTION = re.compile(r"^([a-z]+)(\d+(?:x\d+)?)$")
+
+
+class SpecError(ValueError):
+    """A layer string that cannot be read; ``token`` is the offending word."""
+
+    def __init__(self, spec: str, token: str, message: str) -> None:
+        super().__init__(f"in '{spec}': {message}")
+        self.spec, self.token = spec, token
+
+
+def parse_shape(text: str) -> Tuple[int, ...]:
+    """Read a per-sample shape such as ``3x128x128``, ``100x128`` or ``784``.
+
+    >>> parse_shape("3x128x128")
+    (3, 128, 128)
+    """
+    parts = text.lower().split("x")
+    if not 1 <= len(parts) <= 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(
+            f"input shape '{text}' should be positive sizes joined by x: "
+            "CxHxW (3x128x128), LENxFEATURES (100x128) or FEATURES (784)"
+        )
+    return tuple(int(p) for p in parts)
+
+
+def parse_layer(spec: str) -> L.Layer:
+    """Turn one layer string into a layer spec.
+
+    >>> parse_layer("conv 16 k7 p1 relu")
+    Conv2d(16, k=7, p=1)+relu
+    >>> parse_layer("maxpool 3 s2")
+    MaxPool2d(3, s=2)
+    >>> parse_layer("maxpool 2")
+    MaxPool2d(2, s=2)
+    >>> parse_layer("fc 2 softmax")
+    Linear(2)+softmax
+    """
+    words = spec.lower().split()
+    if not words:
+        raise SpecError(spec, "", "empty layer")
+    kind, rest = words[0], words[1:]
+    builder = _BUILDERS.get(kind)
+    if builder is None:
+        raise SpecError(spec, kind, f"unknown layer '{kind}' (known: {', '.join(sorted(_BUILDERS))})")
+    try:
+        return builder(spec, rest)
+    except SpecError:
+        raise
+    except ValueError as error:
+        raise SpecError(spec, kind, str(error)) from None
+
+
+def _number(spec: str, words: List[str], what: str) -> int:
+    if not words or not words[0].isdigit():
+        got = f"'{words[0]}'" if words else "nothing"
+        raise SpecError(spec, words[0] if words else "", f"expected {what} (a whole number), got {got}")
+    return int(words.pop(0))
+
+
+def _size(value: str) -> object:
+    parts = [int(v) for v in value.split("x")]
+    return parts[0] if len(parts) == 1 else (parts[0], parts[1])
+
+
+def _options(spec: str, words: List[str], sized: Dict[str, str], flags: Dict[str, str]) -> Dict[str, object]:
+    """Read words like ``s2`` (sized options) and ``relu`` (flags) into keyword arguments."""
+    found: Dict[str, object] = {}
+    for word in words:
+        if word in flags:
+            key, _, value = flags[word].partition("=")
+            found[key] = {"True": True, "False": False}.get(value, value)
+            continue
+        match = _OPTION.match(word)
+        if match and match.group(1) in sized:
+            found[sized[match.group(1)]] = _size(match.group(2))
+            continue
+        expected = ", ".join([f"{k}N" for k in sized] + list(flags))
+        raise SpecError(spec, word, f"unknown option '{word}' (expected {expected or 'nothing'})")
+    return found
+
+
+_ACTIVATION_FLAGS = {name: f"activation={name}" for name in L.ACTIVATIONS}
+
+
+def _conv(spec: str, words: List[str]) -> L.Layer:
+    out = _number(spec, words, "the number of filters")
+    sized = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation", "g": "groups"}
+    options = _options(spec, words, sized, {"nobias": "bias=False", **_ACTIVATION_FLAGS})
+    if "kernel_size" not in options:
+        raise SpecError(spec, "", "missing kernel size, e.g. k3 or k3x5")
+    return L.Conv2d(out, **options)  # type: ignore[arg-type]
+
+
+def _pool(layer: Callable[..., L.Layer]) -> Callable[[str, List[str]], L.Layer]:
+    def build(spec: str, words: List[str]) -> L.Layer:
+        kernel: Optional[object] = None
+        if words and re.fullmatch(r"\d+(x\d+)?", words[0]):
+            kernel = _size(words.pop(0))
+        options = _options(spec, words, {"k": "kernel_size", "s": "stride", "p": "padding"}, {"ceil": "ceil_mode=True"})
+        if kernel is not None:
+            options["kernel_size"] = kernel
+        if "kernel_size" not in options:
+            raise SpecError(spec, "", "missing pooling size, e.g. 'maxpool 2' or 'maxpool 3 s2'")
+        return layer(**options)
+
+    return build
+
+
+def _linear(spec: str, words: List[str]) -> L.Layer:
+    out = _number(spec, words, "the number of units")
+    return L.Linear(out, **_options(spec, words, {}, {"nobias": "bias=False", **_ACTIVATION_FLAGS}))  # type: ignore[arg-type]
+
+
+def _recurrent(layer: Callable[..., L.Layer]) -> Callable[[str, List[str]], L.Layer]:
+    def build(spec: str, words: List[str]) -> L.Layer:
+        hidden = _number(spec, words, "the hidden size")
+        flags = {"bi": "bidirectional=True", "nobias": "bias=False"}
+        return layer(hidden, **_options(spec, words, {"l": "num_layers"}, flags))
+
+    return build
+
+
+def _attention(spec: str, words: List[str]) -> L.Layer:
+    embed = _number(spec, words, "the embedding size")
+    options = _options(spec, words, {"h": "num_heads"}, {})
+    return L.MultiheadAttention(embed, options.get("num_heads", 1))  # type: ignore[arg-type]
+
+
+def _dropout(spec: str, words: List[str]) -> L.Layer:
+    if len(words) > 1:
+        raise SpecError(spec, words[1], f"unexpected '{words[1]}' after the dropout probability")
+    if not words:
+        return L.Dropout()
+    try:
+        return L.Dropout(float(words[0]))
+    except ValueError:
+        raise SpecError(spec, words[0], f"dropout probability must be a number in [0, 1), got '{words[0]}'") from None
+
+
+def _plain(layer: Callable[[], L.Layer]) -> Callable[[str, List[str]], L.Layer]:
+    def build(spec: str, words: List[str]) -> L.Layer:
+        if words:
+            raise SpecError(spec, words[0], f"'{spec.split()[0]}' takes no options, got '{words[0]}'")
+        return layer()
+
+    return build
+
+
+_BUILDERS: Dict[str, Callable[[str, List[str]], L.Layer]] = {
+    "conv": _conv,
+    "maxpool": _pool(L.MaxPool2d),
+    "avgpool": _pool(L.AvgPool2d),
+    "gap": _plain(L.GlobalAvgPool2d),
+    "flatten": _plain(L.Flatten),
+    "fc": _linear,
+    "linear": _linear,
+    "bn": _plain(L.BatchNorm2d),
+    "dropout": _dropout,
+    "relu": _plain(L.ReLU),
+    "tanh": _plain(L.Tanh),
+    "sigmoid": _plain(L.Sigmoid),
+    "softmax": _plain(L.Softmax),
+    "rnn": _recurrent(L.RNN),
+    "lstm": _recurrent(L.LSTM),
+    "gru": _recurrent(L.GRU),
+    "mha": _attention,
+}
