@@ -8,6 +8,9 @@ With ``ceil_mode=True`` the floor becomes a ceiling, and PyTorch then drops
 the last window if it would start inside the right-hand padding, i.e. when
 ``(out - 1) * stride >= size + padding``.  We follow that rule exactly.
 
+A window larger than the padded input is an error here, even where PyTorch's
+``ceil_mode=True`` pooling would accept it and let the window hang off the edge.
+
 PyTorch refuses pooling padding larger than half the kernel; exam questions
 sometimes ask for it anyway (``AvgPool2d(2, stride=2, padding=2)``).  These
 functions answer with the formula and do not enforce PyTorch's limit.
