@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from . import op_rules
+from . import meta_shortcuts, op_rules
 from .report import Row, Summary
 
 InputSize = Union[Sequence[int], Sequence[Sequence[int]]]
@@ -55,9 +55,8 @@ class _Counter(TorchDispatchMode):
         return False
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
-        if func is torch.ops.aten.native_batch_norm.default:
-            out = _batch_norm_outputs(args[0])
-        else:
+        out = meta_shortcuts.shortcut(func, args, kwargs or {})
+        if out is NotImplemented:
             out = func(*args, **(kwargs or {}))
         if self.stack:
             macs = op_rules.op_macs(func, args, out)
@@ -66,17 +65,6 @@ class _Counter(TorchDispatchMode):
             else:
                 self.stack[-1].macs += macs
         return out
-
-
-def _batch_norm_outputs(inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-    """What ``native_batch_norm`` returns, by shape alone.
-
-    Its meta kernel is a Python decomposition that imports torch._dynamo (over a
-    second, once per process); the shapes are all ``summarize`` needs.
-    """
-    channels = inputs.shape[1]
-    stats = torch.empty(channels, dtype=inputs.dtype, device="meta")
-    return torch.empty_like(inputs), stats, torch.empty_like(stats)
 
 
 def summarize(
