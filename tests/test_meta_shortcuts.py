@@ -26,6 +26,13 @@ CASES = [
     (aten.convolution.default, conv(meta(1, 6, 9), meta(6, 1, 4), [2], [1], [1], groups=6), {}),
     (aten.convolution.default, conv(meta(2, 4, 7, 9), meta(4, 3, 3, 3), [2, 2], [1, 0], [1, 2], True, [1, 0]), {}),
     (aten.convolution.default, conv(meta(2, 4, 7, 9), meta(4, 3, 2, 2), [1, 1], [0, 0], [1, 1], True, groups=2), {}),
+    (aten.max_pool2d_with_indices.default, (meta(2, 3, 17, 16), [3, 3], [2, 2]), {}),
+    (aten.max_pool2d_with_indices.default, (meta(3, 17, 16), [3, 2], [2, 1], [1, 1], [2, 1], True), {}),
+    (aten.max_pool2d_with_indices.default, (meta(1, 1, 5, 5), [2], [], [1], [1], True), {}),
+    (aten.avg_pool2d.default, (meta(2, 3, 57, 57), [2, 2], [2, 2], [1, 1], True), {}),
+    (aten.avg_pool2d.default, (meta(2, 3, 9, 8), [3, 3]), {}),
+    (aten.empty_like.default, (meta(2, 3),), {}),
+    (aten.empty_like.default, (meta(2, 3),), {"dtype": torch.bool, "memory_format": torch.preserve_format}),
     (aten.mm.default, (meta(4, 5), meta(5, 6)), {}),
     (aten.addmm.default, (meta(6), meta(4, 5), meta(5, 6)), {}),
     (aten.addmm.default, (meta(4, 1), meta(4, 5), meta(5, 6)), {"beta": 0.5}),
@@ -86,6 +93,8 @@ def test_in_place_pointwise_returns_its_input():
         (aten.mean.dim, (meta(2, 3, dtype=torch.float16), [0], False, torch.float32)),
         (aten.mm.default, (meta(4, 5, dtype=torch.int64), meta(5, 6))),
         (aten.convolution.default, conv(meta(2, 4, 9, 9), meta(8, 3, 3, 3), [1, 1], [0, 0], [1, 1])),
+        (aten.avg_pool2d.default, (meta(1, 1, 9, 9), [2, 2], [2, 2], [2, 2])),  # padding above k/2
+        (aten.max_pool2d_with_indices.default, (meta(1, 1, 2, 2), [3, 3], [2, 2], [0, 0], [1, 1], True)),
         (aten.convolution.default, conv(meta(4, 9, 9), meta(8, 4, 3, 3), [1, 1], [0, 0], [1, 1])),
     ],
 )
@@ -98,8 +107,8 @@ def test_convolution_larger_than_its_input_is_refused_in_words():
         shortcut(aten.convolution.default, conv(meta(1, 1, 4, 4), meta(1, 1, 5, 5), [1, 1], [0, 0], [1, 1]), {})
 
 
-def test_summarize_does_not_pay_for_torch_dynamo():
-    """The shortcuts exist to avoid a 0.8 s import of torch._dynamo in a fresh process."""
+def test_summarize_does_not_pay_for_torch_dynamo_or_sympy():
+    """The shortcuts exist to avoid importing torch._dynamo (0.8 s) and sympy (0.3 s) in a fresh process."""
     code = (
         "import sys, torch\n"
         "from torch import nn\n"
@@ -108,8 +117,8 @@ def test_summarize_does_not_pay_for_torch_dynamo():
         "summarize(resnet50(), (1, 3, 64, 64))\n"
         "summarize(nn.LSTM(8, 16, 2), (5, 1, 8))\n"
         "summarize(nn.TransformerEncoderLayer(16, 2), (5, 1, 16))\n"
-        "print('torch._dynamo' in sys.modules)\n"
+        "print('torch._dynamo' in sys.modules, 'sympy' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    assert result.stdout.strip() == "False False"

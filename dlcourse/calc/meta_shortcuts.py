@@ -26,6 +26,12 @@ def _new(shape: Sequence[int], like: torch.Tensor) -> torch.Tensor:
     return torch.empty(tuple(shape), dtype=like.dtype, device="meta")
 
 
+def _like(x: torch.Tensor) -> torch.Tensor:
+    # torch.empty_like on meta runs a Python reference that imports sympy (0.3 s);
+    # a contiguous tensor of the same shape and dtype is all summarize needs
+    return _new(x.shape, x)
+
+
 def _mm(a: torch.Tensor, b: torch.Tensor) -> Any:
     if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[0] or a.dtype != b.dtype:
         return NotImplemented  # let PyTorch's kernel word the error
@@ -49,13 +55,13 @@ def _bmm(a: torch.Tensor, b: torch.Tensor) -> Any:
 
 def _batch_norm(x: torch.Tensor, *_: Any) -> Any:
     stats = _new((x.shape[1],), x)
-    return torch.empty_like(x), stats, torch.empty_like(stats)
+    return _like(x), stats, _like(stats)
 
 
 def _layer_norm(x: torch.Tensor, normalized_shape: Sequence[int], *_: Any) -> Any:
     kept = x.dim() - len(normalized_shape)
     stats = _new(tuple(x.shape[:kept]) + (1,) * len(normalized_shape), x)
-    return torch.empty_like(x), stats, torch.empty_like(stats)
+    return _like(x), stats, _like(stats)
 
 
 def _mean(x: torch.Tensor, dim: Optional[Sequence[int]], keepdim: bool = False, dtype: Any = None) -> Any:
@@ -109,12 +115,67 @@ def _convolution(
     return _new((x.shape[0], channels, *sizes), x)
 
 
+def _pool_size(
+    x: torch.Tensor,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+    ceil_mode: bool,
+) -> Any:
+    pairs = [list(v) * 2 if len(v) == 1 else list(v) for v in (kernel, stride or kernel, padding, dilation)]
+    if x.dim() not in (3, 4) or any(len(v) != 2 for v in pairs):
+        return NotImplemented
+    kernel, stride, padding, dilation = pairs
+    sizes = []
+    for n, k, s, p, d in zip(x.shape[-2:], kernel, stride, padding, dilation):
+        if p > k // 2 or d * (k - 1) + 1 > n + 2 * p:
+            return NotImplemented  # PyTorch's own checks and messages apply
+        sizes.append(conv_output_size(n, k, s, p, d, ceil_mode))
+    return _new((*x.shape[:-2], *sizes), x)
+
+
+def _max_pool2d(
+    x: torch.Tensor,
+    kernel: Sequence[int],
+    stride: Sequence[int] = (),
+    padding: Sequence[int] = (0,),
+    dilation: Sequence[int] = (1,),
+    ceil_mode: bool = False,
+) -> Any:
+    out = _pool_size(x, kernel, stride, padding, dilation, ceil_mode)
+    if out is NotImplemented:
+        return out
+    return out, torch.empty(out.shape, dtype=torch.int64, device="meta")
+
+
+def _avg_pool2d(
+    x: torch.Tensor,
+    kernel: Sequence[int],
+    stride: Sequence[int] = (),
+    padding: Sequence[int] = (0,),
+    ceil_mode: bool = False,
+    *_: Any,
+) -> Any:
+    return _pool_size(x, kernel, stride, padding, (1,), ceil_mode)
+
+
+def _empty_like(x: torch.Tensor, **kwargs: Any) -> Any:
+    device = kwargs.get("device")
+    if device is not None and torch.device(device).type != "meta":
+        return NotImplemented
+    return torch.empty(x.shape, dtype=kwargs.get("dtype") or x.dtype, device="meta")
+
+
 def _same_as_input(x: torch.Tensor, *_: Any, **__: Any) -> torch.Tensor:
-    return torch.empty_like(x)
+    return _like(x)
 
 
 SHORTCUTS: Dict[Any, Shortcut] = {
     aten.convolution.default: _convolution,
+    aten.empty_like.default: _empty_like,
+    aten.max_pool2d_with_indices.default: _max_pool2d,
+    aten.avg_pool2d.default: _avg_pool2d,
     aten.mm.default: _mm,
     aten.addmm.default: _addmm,
     aten.bmm.default: _bmm,
@@ -147,6 +208,19 @@ def shortcut(func: Any, args: Sequence[Any], kwargs: Dict[str, Any]) -> Any:
     return NotImplemented
 
 
+def _broadcast(shapes: Sequence[Sequence[int]]) -> Optional[tuple]:
+    """NumPy broadcasting (torch.broadcast_shapes imports sympy); ``None`` if incompatible."""
+    rank = max(len(shape) for shape in shapes)
+    result = [1] * rank
+    for shape in shapes:
+        for axis, size in enumerate(shape, start=rank - len(shape)):
+            if size != 1:
+                if result[axis] not in (1, size):
+                    return None
+                result[axis] = size
+    return tuple(result)
+
+
 def _pointwise(func: Any, args: Sequence[Any]) -> Any:
     name = func.overloadpacket.__name__
     if name.rstrip("_") in _OTHER_DTYPE:
@@ -157,9 +231,8 @@ def _pointwise(func: Any, args: Sequence[Any]) -> Any:
     dtype = tensors[0].dtype
     if not dtype.is_floating_point or any(t.dtype != dtype for t in tensors):
         return NotImplemented
-    try:
-        shape = torch.broadcast_shapes(*(t.shape for t in tensors))
-    except RuntimeError:
+    shape = _broadcast([tuple(t.shape) for t in tensors])
+    if shape is None:
         return NotImplemented
     if func._schema.is_mutable:  # in place: the result is the first argument itself
         return args[0] if name.endswith("_") and tuple(shape) == tuple(args[0].shape) else NotImplemented
