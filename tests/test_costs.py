@@ -108,3 +108,9 @@ def test_softmax_is_stable_for_huge_logits():
 def test_softmax_rejects_bad_input(logits, target, message):
     with pytest.raises(ValueError, match=message):
         softmax_cross_entropy_grad(logits, target)
+
+
+def test_training_cost_stays_exact_beyond_float_precision():
+    big = 2**53 + 1  # not representable as a float
+    cost = training_cost(big, batch_size=3, dataset_size=7, epochs=5, backward_factor=1.0)
+    assert cost.total == big * 2 * 3 * 3 * 5 and isinstance(cost.total, int)

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Sequence, Union
 
 import numpy as np
 
 
+Number = Union[int, float]
+
+
 @dataclass(frozen=True)
 class TrainingCost:
-    """Cost of training, in whatever unit ``macs_per_sample`` was given (MACs or FLOPs)."""
+    """Cost of training, in whatever unit ``macs_per_sample`` was given (MACs or FLOPs).
 
-    per_sample: float
-    per_batch: float
+    Exact integers when the inputs allow it (an int count and a whole backward factor).
+    """
+
+    per_sample: Number
+    per_batch: Number
     iterations_per_epoch: int
-    per_epoch: float
-    total: float
+    per_epoch: Number
+    total: Number
 
 
 def training_cost(
@@ -39,9 +45,11 @@ def training_cost(
     >>> cost = training_cost(275_500_544, batch_size=64, dataset_size=256_000,
     ...                      epochs=100, backward_factor=1.0)
     >>> cost.per_batch, cost.iterations_per_epoch
-    (35264069632.0, 4000)
-    >>> f"{cost.total:,.0f}"
-    '14,105,627,852,800,000'
+    (35264069632, 4000)
+    >>> cost.total
+    14105627852800000
+    >>> training_cost(1e6, batch_size=10, dataset_size=25).per_epoch   # 3 iterations, 2 backward
+    90000000.0
     """
     if isinstance(macs_per_sample, bool) or not isinstance(macs_per_sample, (int, float)) or macs_per_sample < 0:
         raise ValueError(f"macs_per_sample must be a number >= 0, got {macs_per_sample!r}")
@@ -50,7 +58,10 @@ def training_cost(
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     if isinstance(backward_factor, bool) or not isinstance(backward_factor, (int, float)) or backward_factor < 0:
         raise ValueError(f"backward_factor must be a number >= 0, got {backward_factor!r}")
-    per_sample = float(macs_per_sample) * (1 + backward_factor)
+    factor: Number = 1 + backward_factor
+    if isinstance(macs_per_sample, int) and float(factor).is_integer():
+        factor = int(factor)  # stay exact: these numbers pass 2**53 quickly
+    per_sample = macs_per_sample * factor
     per_batch = per_sample * batch_size
     iterations = math.ceil(dataset_size / batch_size)
     per_epoch = per_batch * iterations

@@ -117,7 +117,9 @@ def summarize(
         handles.append(sub.register_forward_pre_hook(before, with_kwargs=True))
         handles.append(sub.register_forward_hook(after, with_kwargs=True))
     meta_tensors = {
-        name: torch.empty_like(tensor, device="meta")
+        # torch.empty, not empty_like: on a module already on the meta device,
+        # empty_like runs a Python reference that imports sympy
+        name: torch.empty(tensor.shape, dtype=tensor.dtype, device="meta")
         for name, tensor in list(module.named_parameters()) + list(module.named_buffers())
     }
     try:
