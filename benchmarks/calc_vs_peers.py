@@ -156,7 +156,9 @@ def blind_spots(tool: str) -> Dict[str, object]:
                 return get_model_complexity_info(model, (1,), as_strings=False, print_per_layer_stat=False,
                                                  verbose=False, input_constructor=constructor)
 
-            results["lstm"] = info(lstm, lambda _: {"input": torch.zeros(100, 1, 128)})[0]
+            # time-first input given as it is; ptflops's default input would be batch-first
+            results["lstm"] = info(lstm, lambda _: torch.zeros(100, 1, 128))[0]
+            # its attention hook reads positional inputs only; keywords make it return None
             macs, params = info(attention, lambda _: {"query": tokens, "key": tokens, "value": tokens, "need_weights": False})
             results["mha"], results["mha_params"] = macs, params
             outcome = get_model_complexity_info(nn.Linear(10, 5), (11,), as_strings=False, print_per_layer_stat=False, verbose=False)
