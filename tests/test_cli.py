@@ -127,3 +127,18 @@ def test_python_dash_m_reports_bad_spec_without_traceback():
 def test_seed_exam_file_in_examples_runs():
     result = _command(sys.executable, "-m", "dlcourse.calc", "--file", "examples/seed_exam_network.txt")
     assert result.returncode == 0 and "275,500,544" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--input", "10", "  "], "in '  ': empty layer"),
+        (["--input", "10", "dropout 0.5 0.2"], "unexpected '0.2' after the dropout probability"),
+        (["--input", "10", "dropout 1.5"], "dropout probability must be a number in [0, 1), got '1.5'"),
+        (["--input", "10", "mha 10 h3"], "embed_dim 10 must be divisible by num_heads 3"),
+        (["--input", "10", "lstm 0"], "hidden_size must be a positive int"),
+    ],
+)
+def test_more_spec_errors(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and message in err

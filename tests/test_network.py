@@ -270,3 +270,19 @@ def test_flatten_and_fused_activations_store_nothing_extra():
     assert fused.activation_count() == 16 + 2 * 2 * 2
     assert separate.activation_count() == 16 + 8 + 8 + 8 + 8  # conv, relu, softmax, dropout rows
     assert math.prod(separate.output_shape) == 8
+
+
+def test_batch_totals_scale_everything_but_the_parameters():
+    from dlcourse.calc.report import batch_totals
+
+    net = Network((10,), [Linear(5)])  # 55 params, 50 MACs, 10 + 5 stored values
+    totals = batch_totals(net, 8, bytes_per_value=2)
+    assert totals == {
+        "batch_size": 8,
+        "macs": 400,
+        "flops": 800,
+        "memory_bytes_activations_only": 8 * 15 * 2,
+        "memory_bytes": 8 * 15 * 2 + 55 * 2,
+    }
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+        batch_totals(net, 0)
