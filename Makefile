@@ -1,11 +1,11 @@
-# The two commands of the README:  make demo  (the main job for now)  and  make test.
+# The two commands of the README:  make book  (the main job)  and  make test.
 # Each creates .venv with Python 3.11 and installs what is missing.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: book demo test browser-deps bench bench-book clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "dlcourse needs Python 3.11 or newer"'
@@ -14,7 +14,18 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# The seed exam's network, answered by dlcourse-calc (the book build replaces this target's job).
+# Build the book into _build/html; chapters execute, with a cache (_build/.jupyter_cache).
+# The cache knows a chapter's own code only, so it is cleared when dlcourse or the
+# pinned requirements change (their hash is kept in _build/.code_hash).
+book: $(STAMP)
+	@mkdir -p _build; code=$$(cat $$(find dlcourse -name '*.py' | sort) requirements.txt | sha256sum | cut -c1-16); \
+	if [ "$$(cat _build/.code_hash 2>/dev/null)" != "$$code" ]; then \
+		echo "dlcourse changed: executing every chapter again"; rm -rf _build/.jupyter_cache _build/.doctrees; \
+	fi; echo "$$code" > _build/.code_hash
+	DLCOURSE_BOOK_BUILD=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
+	@echo "The book is in _build/html: open _build/html/index.html in a browser."
+
+# The seed exam's network, answered by dlcourse-calc.
 demo: $(STAMP)
 	$(BIN)/dlcourse-calc --file examples/seed_exam_network.txt --batch 64
 

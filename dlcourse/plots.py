@@ -1,0 +1,121 @@
+"""Figures used by the book's chapters, each a function that returns a matplotlib Figure.
+
+Chapters call these instead of carrying plotting code, so a page shows the idea and the
+figure, and the figure code is tested once here.  Figures are made without pyplot, so
+nothing is drawn twice in a notebook (the returned figure displays itself) and no
+global figure list grows.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Mapping, Optional, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Ellipse
+
+
+def _show_figures_in_notebooks() -> None:
+    """In a Jupyter kernel, display a returned Figure as an image (pyplot is never used)."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # plain Python: nothing to display
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("png")
+
+
+_show_figures_in_notebooks()
+
+
+def nested_fields_figure() -> Figure:
+    """Artificial intelligence contains machine learning, which contains deep learning.
+
+    >>> fig = nested_fields_figure()
+    >>> [t.get_text().split("\\n")[0] for t in fig.axes[0].texts]
+    ['Artificial intelligence', 'Machine learning', 'Deep learning']
+    """
+    fig = Figure(figsize=(6, 3.6))
+    ax = fig.subplots()
+    fields = [
+        ("Artificial intelligence\n(trí tuệ nhân tạo)", 5.6, 3.4, "#dbe9f6", 2.75),
+        ("Machine learning\n(học máy)", 4.0, 2.3, "#9ecae1", 1.85),
+        ("Deep learning\n(học sâu)", 2.3, 1.2, "#4292c6", 0.75),
+    ]
+    for label, width, height, colour, text_y in fields:
+        ax.add_patch(Ellipse((3, 1.25 + height / 2), width, height, facecolor=colour, edgecolor="#08306b"))
+        ax.text(3, text_y, label, ha="center", va="center", fontsize=10)
+    ax.set_xlim(0, 6)
+    ax.set_ylim(1.1, 4.8)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def curves_figure(
+    x: Sequence[float],
+    curves: Mapping[str, Sequence[float]],
+    title: str = "",
+    xlabel: str = "x",
+    ylabel: str = "",
+    logy: bool = False,
+) -> Figure:
+    """Several named curves over the same x values on one axis.
+
+    >>> fig = curves_figure([0, 1, 2], {"square": [0, 1, 4]}, title="t")
+    >>> fig.axes[0].get_title(), len(fig.axes[0].lines)
+    ('t', 1)
+    """
+    if not curves:
+        raise ValueError("curves_figure needs at least one named curve")
+    fig = Figure(figsize=(6, 3.6))
+    ax = fig.subplots()
+    for name, values in curves.items():
+        if len(values) != len(x):
+            raise ValueError(f"curve {name!r} has {len(values)} values but x has {len(x)}")
+        ax.plot(x, values, label=name, linewidth=2)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def function_and_derivative_figure(
+    x: np.ndarray,
+    functions: Dict[str, np.ndarray],
+    derivatives: Dict[str, np.ndarray],
+    title: Optional[str] = None,
+) -> Figure:
+    """Functions on the left, their derivatives on the right, one colour per function.
+
+    >>> x = np.linspace(-1, 1, 5)
+    >>> fig = function_and_derivative_figure(x, {"id": x}, {"id": np.ones(5)})
+    >>> [a.get_title() for a in fig.axes]
+    ['f(x)', "f'(x)"]
+    """
+    if functions.keys() != derivatives.keys():
+        raise ValueError("functions and derivatives must name the same functions")
+    fig = Figure(figsize=(9, 3.4))
+    left, right = fig.subplots(1, 2)
+    for name in functions:
+        line, = left.plot(x, functions[name], label=name, linewidth=2)
+        right.plot(x, derivatives[name], label=name, linewidth=2, color=line.get_color())
+    left.set_title("f(x)")
+    right.set_title("f'(x)")
+    for ax in (left, right):
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.grid(alpha=0.3)
+        ax.set_xlabel("x")
+    left.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
