@@ -119,3 +119,32 @@ def function_and_derivative_figure(
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def fits_figure(
+    x_points: Sequence[float],
+    y_points: Sequence[float],
+    x_grid: Sequence[float],
+    fits: Mapping[str, Sequence[float]],
+    title: str = "",
+) -> Figure:
+    """Data points and several fitted curves, one panel per fit.
+
+    >>> fig = fits_figure([0, 1], [0, 1], [0, 0.5, 1], {"line": [0, 0.5, 1]})
+    >>> fig.axes[0].get_title()
+    'line'
+    """
+    if not fits:
+        raise ValueError("fits_figure needs at least one named fit")
+    fig = Figure(figsize=(3.2 * len(fits), 3.0))
+    axes = fig.subplots(1, len(fits), squeeze=False)[0]
+    for ax, (name, values) in zip(axes, fits.items()):
+        ax.scatter(x_points, y_points, s=18, color="black", zorder=3, label="training points")
+        ax.plot(x_grid, values, linewidth=2, color="#2171b5")
+        ax.set_title(name)
+        ax.set_ylim(min(y_points) - 1, max(y_points) + 1)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,42 @@
+"""Figure helpers and generated data: shapes, contents and refusals."""
+
+import numpy as np
+import pytest
+
+from dlcourse.data import two_spirals
+from dlcourse.plots import curves_figure, fits_figure, function_and_derivative_figure, nested_fields_figure
+
+
+def test_two_spirals_is_reproducible_and_balanced():
+    x1, y1 = two_spirals(400, seed=3)
+    x2, y2 = two_spirals(400, seed=3)
+    assert x1.shape == (400, 2) and y1.shape == (400,)
+    assert (x1 == x2).all() and (y1 == y2).all()
+    assert 150 < int(y1.sum()) < 250
+    with pytest.raises(ValueError, match="n must be at least 1"):
+        two_spirals(0)
+    with pytest.raises(ValueError, match="noise must be >= 0"):
+        two_spirals(10, noise=-1)
+
+
+def test_figures_hold_what_they_were_given():
+    fig = curves_figure([0, 1, 2], {"a": [1, 2, 3], "b": [3, 2, 1]}, logy=True)
+    assert [line.get_label() for line in fig.axes[0].lines] == ["a", "b"]
+    assert fig.axes[0].get_yscale() == "log"
+    fig = fits_figure([0, 1], [1, 2], [0, 1], {"one": [1, 2], "two": [1, 1]})
+    assert [ax.get_title() for ax in fig.axes] == ["one", "two"]
+    assert len(nested_fields_figure().axes[0].patches) == 3
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: curves_figure([0, 1], {}), "at least one named curve"),
+        (lambda: curves_figure([0, 1], {"a": [1]}), "curve 'a' has 1 values but x has 2"),
+        (lambda: fits_figure([0], [0], [0], {}), "at least one named fit"),
+        (lambda: function_and_derivative_figure(np.zeros(2), {"a": np.zeros(2)}, {"b": np.zeros(2)}), "same functions"),
+    ],
+)
+def test_figure_helpers_refuse_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
