@@ -29,12 +29,26 @@ book: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/dlcourse-calc --file examples/seed_exam_network.txt --batch 64
 
-test: $(STAMP)
+# Everything: the book build (cached), then unit, property, doctest, CLI and browser tests.
+test: $(STAMP) browser-deps book
 	$(BIN)/python -m pytest -q
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+browser-deps:
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "Chromium is missing: run  sudo apt-get install chromium  and try again" >&2; exit 1; \
+		fi; }
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(BIN)/python benchmarks/calc_vs_peers.py
 
+# Cold (empty cache) and warm (nothing changed) book builds, timed.
+bench-book: $(STAMP)
+	$(BIN)/python benchmarks/book_build.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis _build
