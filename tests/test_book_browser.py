@@ -90,6 +90,8 @@ PAGE_CHECKS = """() => {
     brokenImages: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
     images: document.images.length,
     tracebacks: outputs.filter(t => t.includes('Traceback')).length,
+    wideMath: [...document.querySelectorAll('mjx-container[display="true"]')]
+      .filter(e => e.scrollWidth > e.clientWidth + 2).map(e => e.textContent.slice(0, 40)),
     loadingWidgets: outputs.filter(t => /Loading widget|Error displaying widget/i.test(t)).length,
   };
 }"""
@@ -126,6 +128,7 @@ def test_page_renders_offline(site: str, browser, page_name: str) -> None:
     assert problems == {"outside requests": [], "console errors": [], "failed requests": []}, problems
     assert facts["rawMath"] == [], f"{page_name}: TeX left untypeset: {facts['rawMath']}"
     assert facts["typeset"] >= facts["mathSource"], f"{page_name}: {facts['mathSource'] - facts['typeset']} formulas not typeset"
+    assert facts["wideMath"] == [], f"{page_name}: formulas wider than the page: {facts['wideMath']}"
     assert facts["brokenImages"] == [], f"{page_name}: images that did not load: {facts['brokenImages']}"
     assert facts["tracebacks"] == 0, f"{page_name}: a cell output holds a traceback"
     assert facts["loadingWidgets"] == 0, f"{page_name}: a widget output has no static view"
