@@ -1,0 +1,90 @@
+"""Assertions for graded notebooks, with failure messages that teach.
+
+The tests of the graded assignments call these instead of ``assert`` or
+``np.testing``: they live in their own module, so a notebook that shadows a builtin
+(``abs = lambda x: 0``) or replaces ``np.testing.assert_allclose`` cannot change what
+they compute.
+
+>>> import numpy as np
+>>> check_shape(np.zeros((8, 3)), (8, 3), "forward(X)")
+>>> check_close(0.5, 0.25, "sigmoid(0)", hint="sigmoid(0) = 1 / (1 + e^0)")
+Traceback (most recent call last):
+...
+AssertionError: sigmoid(0) should be 0.25, got 0.5. Hint: sigmoid(0) = 1 / (1 + e^0)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence, Tuple
+
+import numpy as np
+
+_abs, _len, _isinstance, _float = abs, len, isinstance, float
+
+
+def check_shape(actual: Any, expected: Sequence[int], what: str, hint: str = "") -> None:
+    """Fail unless ``actual`` is an array of shape ``expected``."""
+    shape = getattr(actual, "shape", None)
+    if shape is None:
+        raise AssertionError(_message(f"{what} should be an array of shape {tuple(expected)}, got {type(actual).__name__}", hint))
+    if tuple(shape) != tuple(expected):
+        raise AssertionError(_message(f"{what} should have shape {tuple(expected)}, got {tuple(shape)}", hint))
+
+
+def check_close(actual: Any, expected: Any, what: str, hint: str = "", rtol: float = 1e-6, atol: float = 1e-9) -> None:
+    """Fail unless ``actual`` equals ``expected`` to within the tolerances, element by element."""
+    try:
+        got = np.array(actual, dtype=float)
+    except (TypeError, ValueError):
+        raise AssertionError(_message(f"{what} should be a number or an array of numbers, got {actual!r}", hint)) from None
+    want = np.array(expected, dtype=float)
+    if got.shape != want.shape:
+        raise AssertionError(_message(f"{what} should have shape {want.shape}, got {got.shape}", hint))
+    flat_got, flat_want = got.ravel().tolist(), want.ravel().tolist()
+    for index, (g, w) in enumerate(zip(flat_got, flat_want)):
+        if not math.isfinite(g) and math.isfinite(w):
+            raise AssertionError(_message(f"{what} holds {g} where {_fmt(w)} was expected (overflow?)", hint))
+        if not _within(g, w, rtol, atol):
+            position = tuple(int(i) for i in np.unravel_index(index, want.shape))
+            where = "" if want.ndim == 0 else f" at index {position[0] if len(position) == 1 else position}"
+            raise AssertionError(_message(f"{what} should be {_fmt(w)}{where}, got {_fmt(g)}", hint))
+
+
+def check_true(condition: bool, message: str) -> None:
+    """Fail with ``message`` unless ``condition`` holds."""
+    if condition is not True and not (_isinstance(condition, (np.bool_,)) and bool(condition)):
+        raise AssertionError(message)
+
+
+def _within(got: float, want: float, rtol: float, atol: float) -> bool:
+    if math.isnan(want):
+        return math.isnan(got)
+    return _abs(got - want) <= atol + rtol * _abs(want)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _message(text: str, hint: str) -> str:
+    return f"{text}. Hint: {hint}" if hint else text
+
+
+def reference_softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, used by the hidden tests as the expected answer."""
+    z = np.asarray(z, dtype=float)
+    shifted = np.exp(z - z.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def reference_forward(X: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray) -> np.ndarray:
+    """ReLU hidden layer, softmax output: the expected answer of the forward-pass question."""
+    return reference_softmax(np.maximum(X @ W1 + b1, 0.0) @ W2 + b2)
+
+
+def random_layers(rng: np.random.Generator) -> Tuple[np.ndarray, ...]:
+    """A random batch and two layers of random sizes for the forward-pass question."""
+    n, d, h, c = (int(v) for v in rng.integers(2, 9, size=4))
+    return (rng.normal(size=(n, d)), rng.normal(size=(d, h)), rng.normal(size=h),
+            rng.normal(size=(h, c)), rng.normal(size=c))
