@@ -1,0 +1,183 @@
+"""The nbgrader course: release, round trips and a class of adversarial submissions.
+
+A copy of exercises/ is released, a class of submissions is built from the instructor's
+and the student's versions (one per attack in the issue), then graded with the course's
+own commands.  Expected scores come from the points written in the assignment: question
+1 is worth 4, question 2 is 4, question 3 is 3 (autograded), question 4 is 2 (by hand).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlcourse import grading
+
+REPO = Path(__file__).resolve().parents[1]
+A1 = "01_neural_nets"
+POINTS = {"q1": 4, "q2": 4, "q3": 3}
+FULL = sum(POINTS.values())
+TIMEOUT = 5  # seconds per cell in these tests (the course uses 20)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(REPO / "exercises" / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "exercises" / "source", root / "source", ignore=shutil.ignore_patterns("*.ipynb"))
+    grading.release(root)
+    return root
+
+
+def _cell(notebook, grade_id):
+    return next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def autograded_points(notebook_path: Path) -> int:
+    notebook = nbformat.read(notebook_path, as_version=4)
+    return sum(c.metadata["nbgrader"].get("points", 0) for c in notebook.cells
+               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade"))
+
+
+def build_class(course: Path, folder: Path) -> dict:
+    """One submission per case; returns the score each should get."""
+    solution = nbformat.read(course / "source" / A1 / f"{A1}.ipynb", as_version=4)
+    blank = nbformat.read(course / "release" / A1 / f"{A1}.ipynb", as_version=4)
+    folder.mkdir()
+    expected = {}
+
+    def submit(student, notebook, score):
+        nbformat.write(notebook, folder / f"{student}.ipynb")
+        expected[student] = score
+
+    def variant(base, **answers):
+        notebook = copy.deepcopy(base)
+        for grade_id, source in answers.items():
+            _cell(notebook, grade_id).source = source
+        return notebook
+
+    submit("alice", solution, FULL)                                                    # the instructor's version
+    submit("bob", blank, 0)                                                            # nothing done
+    submit("carol", variant(solution, q2_answer="while True:\n    pass\n"), FULL - POINTS["q2"])       # (a) infinite loop
+    submit("dave", variant(solution, q1_answer="import sys\nsys.exit()\n"), FULL - POINTS["q1"])    # (b) sys.exit
+    submit("erin", variant(solution, q3_answer="import os\nos._exit(0)\n"), FULL - POINTS["q3"])    # (b) os._exit
+    deleted = copy.deepcopy(solution)
+    deleted.cells.remove(_cell(deleted, "q1_tests"))
+    submit("frank", deleted, FULL)                                                     # (c) test cell deleted
+    submit("grace", variant(solution, q2_answer="def sigmoid(x):\n    return 0 * x\n\ndef relu(x):\n    return x\n\n"
+                            "def softmax(z):\n    return z\n", q2_tests="pass\n"), FULL - POINTS["q2"])  # (d) test edited
+    submit("heidi", variant(solution, q3_answer=(
+        "import numpy as np, dlcourse.checks\n"
+        "np.testing.assert_allclose = lambda *a, **k: None\n"
+        "abs = lambda x: 0\nround = lambda *a: 0\n"
+        "dlcourse.checks.check_close = lambda *a, **k: None\ncheck_close = lambda *a, **k: None\n"
+        "def collapse(weights, biases):\n    return weights[0], biases[0]\n")), FULL - POINTS["q3"])      # (e) redefinitions
+    snoop = ("\nimport glob\nfor path in glob.glob('{course}/source/*/*') + ['{course}/gradebook.db', '{repo}/.git/HEAD',"
+             " '{repo}/exercises/source/{a}/{a}.md']:\n"
+             "    try:\n        print('READ', path, open(path).read()[:200])\n"
+             "    except OSError as error:\n        print('DENIED', path, type(error).__name__)\n")
+    submit("ivan", variant(solution, q1_answer=_cell(solution, "q1_answer").source
+                           + snoop.format(course=course, repo=REPO, a=A1)), FULL)     # (f) reads instructor files
+    submit("judy", variant(solution, q1_answer=_cell(solution, "q1_answer").source
+                           + "\nfor _ in range(2000):\n    print('x' * 500_000)\n"), FULL)  # (g) a gigabyte of output
+    (folder / "mallory.ipynb").write_text("{ this is not json", encoding="utf-8")      # (h) not JSON
+    expected["mallory"] = 0
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("answer = 42", metadata={"nbgrader": {
+        "grade_id": "other_q1", "solution": True, "grade": False, "locked": False, "schema_version": 3}})])
+    submit("ken", other, 0)                                                            # (i) another assignment
+    return expected
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("inbox") / "submissions"
+    expected = build_class(course, folder)
+    collect_notes = grading.collect(course, A1, folder)
+    grade_notes = grading.autograde(course, A1, timeout=TIMEOUT)
+    feedback = grading.feedback(course, A1)
+    with open(grading.export(course), newline="") as handle:
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    return {"expected": expected, "scores": scores, "notes": {**collect_notes, **grade_notes}, "feedback": feedback}
+
+
+def test_release_holds_no_solutions_hidden_tests_or_sources(course):
+    released = sorted(p.name for p in (course / "release" / A1).iterdir())
+    assert released == [f"{A1}.ipynb"]
+    text = (course / "release" / A1 / f"{A1}.ipynb").read_text()
+    for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Model answer", "reference_forward"):
+        assert secret not in text
+    assert "raise NotImplementedError()" in text and "YOUR ANSWER HERE" in text
+
+
+def test_leak_check_refuses_a_release_with_a_solution(tmp_path):
+    (tmp_path / "a.ipynb").write_text('{"source": "### BEGIN SOLUTION"}')
+    with pytest.raises(RuntimeError, match="leaks ### BEGIN SOLUTION"):
+        grading.check_no_leaks(tmp_path)
+
+
+def test_solution_passes_nbgrader_validate(course):
+    result = grading.nbgrader(course, "validate", str(course / "source" / A1 / f"{A1}.ipynb"))
+    assert "Success! Your notebook passes all the tests." in result.stdout
+
+
+def test_assignment_points(course):
+    assert autograded_points(course / "source" / A1 / f"{A1}.ipynb") == FULL
+
+
+def test_every_student_gets_the_score_the_attack_deserves(graded):
+    assert graded["scores"] == pytest.approx(graded["expected"])
+
+
+def test_feedback_for_everyone_without_hidden_test_code(graded):
+    pages = {path.parts[-3]: path.read_text() for path in graded["feedback"]}
+    assert set(pages) == set(graded["expected"])
+    for student, page in pages.items():
+        assert "BEGIN HIDDEN TESTS" not in page, student
+        assert "random_layers" not in page and "reference_softmax" not in page, student
+    assert "hidden tests: their code is not shown" in pages["bob"]
+    assert "NotImplementedError" in pages["bob"]
+    assert "CellTimeoutError" in pages["carol"]
+    assert "collapse" in pages["heidi"] and "AssertionError" in pages["heidi"]
+
+
+def test_feedback_says_what_happened(graded):
+    notes = graded["notes"]
+    assert set(notes) == {"erin", "mallory", "ken"}
+    assert "q3_answer" in notes["erin"] and "ended the Python process" in notes["erin"]
+    assert "not a readable notebook" in notes["mallory"]
+    assert "is not assignment 01_neural_nets" in notes["ken"]
+    pages = {path.parts[-3]: path.read_text() for path in graded["feedback"]}
+    for student in notes:
+        assert "Note from the grader" in pages[student]
+
+
+def _answer_output(course, student, grade_id):
+    notebook = nbformat.read(course / "autograded" / student / A1 / f"{A1}.ipynb", as_version=4)
+    return "".join(output.get("text", "") for output in _cell(notebook, grade_id).outputs)
+
+
+def test_a_submission_cannot_read_the_instructors_files(graded, course):
+    output = _answer_output(course, "ivan", "q1_answer")
+    assert "READ" not in output
+    assert output.count("DENIED") == 3  # gradebook, git history, the repository's source; source/ lists as empty
+    assert "BEGIN SOLUTION" not in output
+
+
+def test_a_gigabyte_of_output_is_cut(graded, course):
+    output = _answer_output(course, "judy", "q1_answer")
+    assert 1_000_000 <= len(output) < 1_001_000
+    assert "the grader dropped the rest of the output" in output
+
+
+def test_command_line_reports_errors_in_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "dlcourse.grading", "--course", str(tmp_path), "collect", "nope", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith("dlcourse.grading: error: nope is not released yet")
