@@ -88,3 +88,59 @@ def random_layers(rng: np.random.Generator) -> Tuple[np.ndarray, ...]:
     n, d, h, c = (int(v) for v in rng.integers(2, 9, size=4))
     return (rng.normal(size=(n, d)), rng.normal(size=(d, h)), rng.normal(size=h),
             rng.normal(size=(h, c)), rng.normal(size=c))
+
+
+def random_mlp(rng: np.random.Generator) -> Tuple[np.ndarray, ...]:
+    """A random batch, binary targets and a two-layer network for the backprop questions."""
+    n, d, h = (int(v) for v in rng.integers(2, 7, size=3))
+    return (rng.normal(size=(n, d)), rng.integers(0, 2, size=(n, 1)).astype(float),
+            rng.normal(size=(d, h)), rng.normal(size=h), rng.normal(size=(h, 1)), rng.normal(size=1))
+
+
+def reference_mlp_gradients(X, Y, W1, b1, W2, b2) -> Tuple[np.ndarray, ...]:
+    """Gradients of the mean binary cross-entropy of a sigmoid-sigmoid network, by torch.autograd."""
+    import torch
+
+    tensors = [torch.tensor(np.asarray(a, dtype=float), requires_grad=True) for a in (W1, b1, W2, b2)]
+    hidden = torch.sigmoid(torch.tensor(X) @ tensors[0] + tensors[1])
+    output = torch.sigmoid(hidden @ tensors[2] + tensors[3])
+    torch.nn.functional.binary_cross_entropy(output, torch.tensor(Y)).backward()
+    return tuple(t.grad.numpy() for t in tensors)
+
+
+def uses_calc(function: Any) -> bool:
+    """True if ``function`` (or a function it calls by name) uses ``dlcourse.calc``.
+
+    Assignment 3 asks students to write the formulas themselves.
+
+    >>> import dlcourse.calc as calc
+    >>> def honest(n, k):
+    ...     return n - k + 1
+    >>> def borrowed(n, k):
+    ...     return calc.conv_output_size(n, k)
+    >>> uses_calc(honest), uses_calc(borrowed)
+    (False, True)
+    """
+    seen = set()
+
+    def visit(func: Any) -> bool:
+        code = getattr(func, "__code__", None)
+        if code is None or id(func) in seen:
+            return False
+        seen.add(id(func))
+        names = set(code.co_names)
+        for const in code.co_consts:  # nested functions and lambdas
+            if hasattr(const, "co_names"):
+                names |= set(const.co_names)
+        for name in names:
+            value = getattr(func, "__globals__", {}).get(name)
+            module = getattr(value, "__name__", "") if _isinstance(value, type(np)) else getattr(value, "__module__", "")
+            if _isinstance(module, str) and module.startswith("dlcourse.calc"):
+                return True
+            if module == "dlcourse" and "calc" in names:  # dlcourse.calc.something(...)
+                return True
+            if callable(value) and visit(value):
+                return True
+        return False
+
+    return visit(function)

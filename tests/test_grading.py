@@ -27,13 +27,36 @@ FULL = sum(POINTS.values())
 TIMEOUT = 5  # seconds per cell in these tests (the course uses 20)
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("course")
+def make_course(root: Path, names=None) -> Path:
+    """A copy of the course's configuration and sources in ``root``, released."""
+    root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "exercises" / "nbgrader_config.py", root)
     shutil.copytree(REPO / "exercises" / "source", root / "source", ignore=shutil.ignore_patterns("*.ipynb"))
-    grading.release(root)
+    grading.release(root, names)
     return root
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    return make_course(tmp_path_factory.mktemp("course"), [A1])
+
+
+@pytest.mark.parametrize("name", grading.assignments(REPO / "exercises"))
+def test_round_trip_solution_full_marks_blank_zero(tmp_path, name):
+    root = make_course(tmp_path / "course", [name])
+    source = root / "source" / name / f"{name}.ipynb"
+    assert "Success! Your notebook passes all the tests." in grading.nbgrader(root, "validate", str(source)).stdout
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(source, inbox / "instructor.ipynb")
+    shutil.copy(root / "release" / name / f"{name}.ipynb", inbox / "blank.ipynb")
+    grading.collect(root, name, inbox)
+    assert grading.autograde(root, name, timeout=TIMEOUT) == {}
+    with open(grading.export(root), newline="") as handle:
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    full = autograded_points(source)
+    assert full > 0
+    assert scores == {"instructor": full, "blank": 0.0}
 
 
 def _cell(notebook, grade_id):
