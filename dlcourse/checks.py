@@ -144,3 +144,50 @@ def uses_calc(function: Any) -> bool:
         return False
 
     return visit(function)
+
+
+def random_exam_network(rng: np.random.Generator) -> Tuple[Tuple[int, int, int], list]:
+    """A random valid network in the tuple form of assignment 3, and its input shape.
+
+    Layers: ("conv", filters, k, s, p), ("maxpool", k, s, p), ("avgpool", k, s, p),
+    ("flatten",), ("fc", units).
+    """
+    from dlcourse.calc import conv_output_size
+
+    shape = (int(rng.integers(1, 4)), int(rng.integers(24, 97)), int(rng.integers(24, 97)))
+    size, layers = shape[1:], []
+    for _ in range(int(rng.integers(2, 5))):
+        if rng.random() < 0.6:
+            k, s, p = int(rng.integers(1, 6)), int(rng.integers(1, 3)), int(rng.integers(0, 3))
+            layer = ("conv", int(rng.integers(2, 33)), k, s, p)
+        else:
+            k = int(rng.integers(2, 4))
+            layer = (str(rng.choice(["maxpool", "avgpool"])), k, int(rng.integers(1, 3)), int(rng.integers(0, 2)))
+            k, s, p = layer[1], layer[2], layer[3]
+        if min(size) + 2 * p < k:
+            break
+        size = tuple(conv_output_size(n, k, s, p) for n in size)
+        layers.append(layer)
+    layers += [("flatten",), ("fc", int(rng.integers(2, 65))), ("fc", int(rng.integers(2, 11)))]
+    return shape, layers
+
+
+def calc_network(input_shape: Sequence[int], layers: Sequence[tuple]):
+    """The same network as a ``dlcourse.calc.Network``: the expected answers of assignment 3."""
+    from dlcourse import calc
+
+    specs = []
+    for layer in layers:
+        kind = layer[0]
+        if kind == "conv":
+            specs.append(calc.Conv2d(layer[1], layer[2], stride=layer[3], padding=layer[4]))
+        elif kind in ("maxpool", "avgpool"):
+            cls = calc.MaxPool2d if kind == "maxpool" else calc.AvgPool2d
+            specs.append(cls(layer[1], stride=layer[2], padding=layer[3]))
+        elif kind == "flatten":
+            specs.append(calc.Flatten())
+        elif kind == "fc":
+            specs.append(calc.Linear(layer[1]))
+        else:
+            raise ValueError(f"unknown layer kind {kind!r}")
+    return calc.Network(tuple(input_shape), specs)

@@ -204,3 +204,28 @@ def test_command_line_reports_errors_in_one_line(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.startswith("dlcourse.grading: error: nope is not released yet")
+
+
+def test_answers_that_use_dlcourse_calc_score_zero(tmp_path):
+    name = "03_conv_arithmetic"
+    root = make_course(tmp_path / "course", [name])
+    solution = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)
+    borrowed = copy.deepcopy(solution)
+    _cell(borrowed, "q1_answer").source = (
+        "from dlcourse.calc import conv_output_size\n\n"
+        "def output_size(n, k, s=1, p=0):\n    return conv_output_size(n, k, s, p)\n")
+    _cell(borrowed, "q7_answer").source = (
+        "import dlcourse.calc\n\n"
+        "def dataset_size(images, crops_per_image, transforms):\n"
+        "    return dlcourse.calc.augmented_count(images, crops_per_image, transforms)\n")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    nbformat.write(borrowed, inbox / "borrower.ipynb")
+    grading.collect(root, name, inbox)
+    grading.autograde(root, name, timeout=TIMEOUT)
+    with open(grading.export(root), newline="") as handle:
+        score = float(next(csv.DictReader(handle))["score"])
+    # question 1 (2 points), question 4 (3 points: walk calls output_size) and question 7 (1 point) are lost
+    assert score == autograded_points(root / "source" / name / f"{name}.ipynb") - 2 - 3 - 1
+    page = grading.feedback(root, name)[0].read_text()
+    assert "output_size uses dlcourse.calc: write the formula yourself" in page
