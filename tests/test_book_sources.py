@@ -38,6 +38,10 @@ def test_chapter_follows_the_pattern(chapter):
     assert "## Key terms" in text and "Tiếng Việt" in text
     assert "{term}`" in text
     assert "```{code-cell}" in text
+    if chapter.stem != "preface":
+        assignment = re.search(r"## Graded assignment\n\nAssignment `(\w+)`", text)
+        assert assignment, f"{chapter.stem} does not point to its graded assignment"
+        assert (REPO / "exercises" / "source" / assignment.group(1) / f"{assignment.group(1)}.md").exists()
 
 
 def test_every_chapter_is_in_the_table_of_contents():
