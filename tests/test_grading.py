@@ -229,3 +229,28 @@ def test_answers_that_use_dlcourse_calc_score_zero(tmp_path):
     assert score == autograded_points(root / "source" / name / f"{name}.ipynb") - 2 - 3 - 1
     page = grading.feedback(root, name)[0].read_text()
     assert "output_size uses dlcourse.calc: write the formula yourself" in page
+
+
+def test_sandbox_script_hides_the_course_but_keeps_the_working_folder(tmp_path):
+    from dlcourse import sandbox
+
+    script = sandbox.sandbox_script("/run/kernel.json", tmp_path / "work", [tmp_path / "course", tmp_path / ".git"])
+    lines = script.splitlines()
+    assert lines[0] == "set -e"
+    assert any(line.startswith("mount -t tmpfs") and line.endswith(str(tmp_path / "course")) for line in lines)
+    assert any(line.startswith("mount -t tmpfs") and line.endswith(str(tmp_path / ".git")) for line in lines)
+    assert lines[-2] == f"cd {tmp_path / 'work'}"
+    assert lines[-1].startswith("exec ") and "ipykernel_launcher -f /run/kernel.json" in lines[-1]
+
+
+def test_output_cap_cuts_and_says_so(capsys):
+    from dlcourse.sandbox import _capped
+
+    written = []
+    state = {"left": 10, "told": False}
+    write = _capped(written.append, state, 10)
+    for _ in range(3):
+        assert write("abcdefgh") == 8  # the caller is told everything was written
+    assert "".join(written).startswith("abcdefghab")
+    assert written[-1].strip() == "[the grader dropped the rest of the output: more than 10 characters]"
+    assert len(written) == 3
