@@ -1,0 +1,12 @@
+"""Exam generator: random but valid exams in the style of the seed exam, with complete keys.
+
+    python -m dlcourse.exam --seed 7 --lang vi                 # exams/exam-7-vi.md and exams/key-7-vi.md
+    python -m dlcourse.exam --seed 1 --variants 40 --format html --out exams/
+
+The same seed always gives the same exam; every answer in the key comes from dlcourse.calc.
+"""
+
+from .generator import Exam, generate
+from .render import FORMATS, LANGUAGES, render
+
+__all__ = ["Exam", "FORMATS", "LANGUAGES", "generate", "render"]
