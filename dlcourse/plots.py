@@ -148,3 +148,29 @@ def fits_figure(
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def confusion_figure(confusion: Sequence[Sequence[int]], labels: Sequence[str], title: str = "") -> Figure:
+    """A confusion matrix: rows are the true classes, columns the predicted ones, counts in the cells.
+
+    >>> fig = confusion_figure([[5, 1], [0, 4]], ["a", "b"])
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['5', '1', '0', '4']
+    """
+    counts = np.asarray(confusion)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] != len(labels):
+        raise ValueError(f"confusion must be a square matrix with one row per label; got shape {counts.shape} for {len(labels)} labels")
+    fig = Figure(figsize=(4.6, 4.2))
+    ax = fig.subplots()
+    ax.imshow(counts, cmap="Blues")
+    for (row, col), value in np.ndenumerate(counts):
+        ax.text(col, row, str(value), ha="center", va="center", fontsize=8,
+                color="white" if value > counts.max() / 2 else "black")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -58,12 +58,12 @@ from .layers import (
 from .network import Network
 from .report import Row, Summary
 from .sizes import conv_output_size
-from .summarize import summarize
+from .summarize import group_rows, summarize
 
 __all__ = [
     "AvgPool2d", "BatchNorm2d", "Conv2d", "Dropout", "Flatten", "GRU", "GlobalAvgPool2d",
     "LSTM", "Layer", "LayerResult", "Linear", "MaxPool2d", "MultiheadAttention", "Network",
     "RNN", "ReLU", "Row", "Sigmoid", "Softmax", "Summary", "Tanh", "TrainingCost",
     "augmented_count", "conv_output_size", "softmax", "softmax_cross_entropy_grad",
-    "summarize", "training_cost",
+    "group_rows", "summarize", "training_cost",
 ]

@@ -198,3 +198,38 @@ def _check_sizes(input_size: InputSize) -> List[Tuple[int, ...]]:
         "input_size must be a shape with the batch first, such as (1, 3, 224, 224), "
         f"or a list of such shapes; got {input_size!r}"
     )
+
+
+def group_rows(summary: Summary, depth: int = 1) -> Summary:
+    """The same summary with rows merged by the first ``depth`` parts of their module names.
+
+    A ResNet-50 summary has 158 rows; grouped at depth 1 it has one row per stage
+    (conv1, bn1, relu, maxpool, layer1 … layer4, avgpool, fc), with parameters, MACs and
+    stored values summed and the output shape of the group's last row.  Totals are unchanged.
+
+    >>> from torch import nn
+    >>> net = nn.Sequential(nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.Linear(8, 2))
+    >>> [(row.name, row.params) for row in group_rows(summarize(net, (1, 4))).rows]
+    [('0', 40), ('1', 18)]
+    """
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"depth must be a positive int, got {depth!r}")
+    groups: Dict[str, List[Row]] = {}
+    for row in summary.rows:
+        path = row.name.split(" (")[0]
+        key = ".".join(path.split(".")[:depth]) if path else row.name
+        groups.setdefault(key, []).append(row)
+    rows = []
+    for key, members in groups.items():
+        unknown = any(member.macs is None for member in members)
+        rows.append(Row(
+            key,
+            members[-1].output_shape,
+            sum(member.params for member in members),
+            None if unknown else sum(member.macs or 0 for member in members),
+            sum(member.activations for member in members),
+            f"{len(members)} rows" if len(members) > 1 else members[0].note,
+        ))
+    grouped = Summary(summary.input_shape, rows, params=summary.params, notes=summary.notes)
+    grouped.input_values = summary.input_values
+    return grouped

@@ -1,0 +1,55 @@
+"""Digits data, the small CNN's training run, confusion figures and grouped summaries."""
+
+import pytest
+import torch
+
+from dlcourse.calc import group_rows, summarize
+from dlcourse.data import digits
+from dlcourse.experiments import small_cnn, train_digits_cnn
+from dlcourse.models import resnet50
+from dlcourse.plots import confusion_figure
+
+
+def test_digits_are_the_bundled_1797_images():
+    x_train, y_train, x_test, y_test = digits(size=16)
+    assert len(x_train) + len(x_test) == 1797
+    assert x_train.shape[1:] == (1, 16, 16) and 0 <= float(x_train.min()) and float(x_train.max()) <= 1
+    assert sorted(set(y_test.tolist())) == list(range(10))
+    assert digits(size=8)[0].shape[1:] == (1, 8, 8)
+    with pytest.raises(ValueError, match="size must be at least 8"):
+        digits(size=4)
+    with pytest.raises(ValueError, match="test_fraction must be between 0 and 1"):
+        digits(test_fraction=1.5)
+
+
+def test_small_cnn_reaches_97_percent():
+    run = train_digits_cnn(progress=False)
+    assert run.test_accuracy[-1] >= 0.97
+    assert len(run.train_loss) == 40 and run.train_loss[-1] < run.train_loss[0]
+    confusion = torch.tensor(run.confusion)
+    assert int(confusion.sum()) == 450 and int(confusion.trace()) / 450 == pytest.approx(run.test_accuracy[-1], abs=1e-6)
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
+        train_digits_cnn(epochs=0)
+
+
+def test_small_cnn_shape_and_size():
+    model = small_cnn()
+    assert model(torch.zeros(2, 1, 16, 16)).shape == (2, 10)
+    assert sum(p.numel() for p in model.parameters()) == (16 * 9 + 16 + 32) + (32 * 16 * 9 + 32 + 64) + (512 * 64 + 64) + (64 * 10 + 10)
+
+
+def test_confusion_figure_refuses_a_wrong_matrix():
+    with pytest.raises(ValueError, match="square matrix with one row per label"):
+        confusion_figure([[1, 2, 3]], ["a"])
+
+
+def test_grouped_rows_keep_the_totals():
+    with torch.device("meta"):
+        model = resnet50()
+    full = summarize(model, (2, 3, 64, 64))
+    grouped = group_rows(full)
+    assert [row.name for row in grouped.rows] == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
+    assert (grouped.params, grouped.macs, grouped.activation_count()) == (full.params, full.macs, full.activation_count())
+    assert len(group_rows(full, depth=2).rows) > len(grouped.rows)
+    with pytest.raises(ValueError, match="depth must be a positive int"):
+        group_rows(full, depth=0)
