@@ -191,3 +191,21 @@ def calc_network(input_shape: Sequence[int], layers: Sequence[tuple]):
         else:
             raise ValueError(f"unknown layer kind {kind!r}")
     return calc.Network(tuple(input_shape), specs)
+
+
+def reference_receptive_field(kernels: Sequence[int], strides: Sequence[int]) -> int:
+    """Receptive field of stacked convolutions: 1 + sum over layers of (k_i - 1) times the product of earlier strides.
+
+    >>> reference_receptive_field([3, 3], [1, 1]), reference_receptive_field([7, 3, 3], [2, 2, 1])
+    (5, 19)
+    """
+    field, jump = 1, 1
+    for kernel, stride in zip(kernels, strides):
+        field += (kernel - 1) * jump
+        jump *= stride
+    return field
+
+
+def parameter_count(module: Any) -> int:
+    """Learned parameters of a torch module (shared ones once)."""
+    return sum(p.numel() for p in module.parameters())

@@ -92,6 +92,7 @@ def train_digits_cnn(epochs: int = 40, seed: int = 0, batch_size: int = 32, prog
     from tqdm import tqdm
 
     from .data import digits
+    from .widgets import static_build
 
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
@@ -103,7 +104,9 @@ def train_digits_cnn(epochs: int = 40, seed: int = 0, batch_size: int = 32, prog
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=3e-3, total_steps=steps)
     losses, accuracies = [], []
     start = time.perf_counter()
-    for _ in tqdm(range(epochs), desc="training", unit="epoch", file=sys.stdout, disable=not progress, ncols=80, mininterval=1.0):
+    # In the built book there is no live page to redraw a bar on: print its final state once.
+    live = progress and not static_build()
+    for _ in tqdm(range(epochs), desc="training", unit="epoch", file=sys.stdout, disable=not live, ncols=80):
         model.train()
         order = torch.randperm(len(x_train))
         total = 0.0
@@ -120,6 +123,8 @@ def train_digits_cnn(epochs: int = 40, seed: int = 0, batch_size: int = 32, prog
         with torch.no_grad():
             accuracies.append((model(x_test).argmax(1) == y_test).float().mean().item())
     seconds = time.perf_counter() - start
+    if progress and not live:
+        print(tqdm.format_meter(epochs, epochs, seconds, ncols=80, prefix="training", unit="epoch"))
     with torch.no_grad():
         predicted = model(x_test).argmax(1)
     confusion = torch.zeros(10, 10, dtype=torch.long)

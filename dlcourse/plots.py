@@ -174,3 +174,33 @@ def confusion_figure(confusion: Sequence[Sequence[int]], labels: Sequence[str], 
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def architectures_figure(names: Sequence[str], params: Sequence[float], macs: Sequence[float],
+                         top1: Sequence[Optional[float]]) -> Figure:
+    """Parameters against MACs on log axes, one labelled point per model, coloured by top-1 accuracy.
+
+    >>> fig = architectures_figure(["a", "b"], [1e6, 1e7], [1e8, 1e9], [70.0, None])
+    >>> fig.axes[0].get_xscale(), len(fig.axes[0].texts)
+    ('log', 2)
+    """
+    if not (len(names) == len(params) == len(macs) == len(top1)):
+        raise ValueError("names, params, macs and top1 must have one entry per model")
+    fig = Figure(figsize=(6.4, 4.2))
+    ax = fig.subplots()
+    known = [(m, p, t) for m, p, t in zip(macs, params, top1) if t is not None]
+    points = ax.scatter([m for m, _, _ in known], [p for _, p, _ in known], c=[t for _, _, t in known],
+                        cmap="viridis", s=80, zorder=3)
+    unknown = [(m, p) for m, p, t in zip(macs, params, top1) if t is None]
+    if unknown:
+        ax.scatter(*zip(*unknown), color="grey", marker="s", s=60, zorder=3)
+    for name, m, p in zip(names, macs, params):
+        ax.annotate(name, (m, p), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("MACs per 224 x 224 image (LeNet-5: 32 x 32)")
+    ax.set_ylabel("parameters")
+    ax.grid(alpha=0.3, which="both")
+    fig.colorbar(points, ax=ax, label="ImageNet top-1 (%)")
+    fig.tight_layout()
+    return fig

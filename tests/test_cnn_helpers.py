@@ -53,3 +53,22 @@ def test_grouped_rows_keep_the_totals():
     assert len(group_rows(full, depth=2).rows) > len(grouped.rows)
     with pytest.raises(ValueError, match="depth must be a positive int"):
         group_rows(full, depth=0)
+
+
+def test_model_cards_match_the_models_and_refuse_unknown_names():
+    from dlcourse.models.cards import card
+
+    lenet = card("lenet5")
+    assert lenet.params == 61_706 and lenet.top1 is None
+    # LeNet-5's MACs by hand: C1 6*28*28*25, C3 16*10*10*150, C5 120*400, F6 120*84, output 84*10
+    assert lenet.macs == 6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 120 * 400 + 120 * 84 + 84 * 10
+    assert lenet.activations_batch64_bytes == 64 * lenet.activations_batch1_bytes
+    with pytest.raises(ValueError, match="unknown model 'lenet6'"):
+        card("lenet6")
+
+
+def test_architectures_figure_refuses_mismatched_lists():
+    from dlcourse.plots import architectures_figure
+
+    with pytest.raises(ValueError, match="one entry per model"):
+        architectures_figure(["a"], [1, 2], [1], [None])
