@@ -8,7 +8,7 @@ global figure list grows.
 
 from __future__ import annotations
 
-from typing import Dict, Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -202,5 +202,53 @@ def architectures_figure(names: Sequence[str], params: Sequence[float], macs: Se
     ax.set_ylabel("parameters")
     ax.grid(alpha=0.3, which="both")
     fig.colorbar(points, ax=ax, label="ImageNet top-1 (%)")
+    fig.tight_layout()
+    return fig
+
+
+def conv_grid_figure(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1,
+                     position: Tuple[int, int] = (0, 0)) -> Figure:
+    """A convolution's input grid (padding shaded), the window for one output, and the output grid.
+
+    ``position`` is the (row, column) of the highlighted output value.
+
+    >>> fig = conv_grid_figure(5, 3, stride=2, padding=1)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['input 5 x 5, padding 1', 'output 3 x 3']
+    """
+    from matplotlib.patches import Rectangle
+
+    from dlcourse.calc import conv_output_size
+
+    out = conv_output_size(size, kernel, stride, padding, dilation)
+    row, col = position
+    if not (0 <= row < out and 0 <= col < out):
+        raise ValueError(f"position {position} is outside the {out} x {out} output")
+    padded = size + 2 * padding
+    fig = Figure(figsize=(8, 3.8))
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [padded, max(out, 1)]})
+    for r in range(padded):
+        for c in range(padded):
+            inside = padding <= r < padding + size and padding <= c < padding + size
+            left.add_patch(Rectangle((c, padded - 1 - r), 1, 1, facecolor="#deebf7" if inside else "#f0f0f0",
+                                     edgecolor="#6b6b6b", linewidth=0.6))
+    for i in range(kernel):
+        for j in range(kernel):
+            r, c = row * stride + i * dilation, col * stride + j * dilation
+            left.add_patch(Rectangle((c, padded - 1 - r), 1, 1, facecolor="#fd8d3c", alpha=0.8, edgecolor="black"))
+    for r in range(out):
+        for c in range(out):
+            chosen = (r, c) == (row, col)
+            right.add_patch(Rectangle((c, out - 1 - r), 1, 1, facecolor="#fd8d3c" if chosen else "#c7e9c0",
+                                      edgecolor="#6b6b6b", linewidth=0.6))
+    left.set_title(f"input {size} x {size}, padding {padding}")
+    right.set_title(f"output {out} x {out}")
+    for ax, n in ((left, padded), (right, out)):
+        ax.set_xlim(0, n)
+        ax.set_ylim(0, n)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    fig.suptitle(f"kernel {kernel} x {kernel}, stride {stride}, dilation {dilation}: "
+                 f"floor(({size} + 2*{padding} - {dilation}*({kernel} - 1) - 1) / {stride}) + 1 = {out}")
     fig.tight_layout()
     return fig

@@ -64,3 +64,38 @@ def activation_explorer(default: str = "relu") -> Any:
     span.observe(redraw, names="value")
     redraw()
     return ipywidgets.VBox([ipywidgets.HBox([choice, span]), output])
+
+
+def conv_explorer(size: int = 7, kernel: int = 3, stride: int = 2, padding: int = 1, dilation: int = 1) -> Any:
+    """Sliders for input size, kernel, stride, padding and dilation; the grids redraw.
+
+    Returns an ipywidgets box in Jupyter, or the default figure when the book is built.
+    """
+    from .plots import conv_grid_figure
+
+    if static_build():
+        return conv_grid_figure(size, kernel, stride, padding, dilation)
+    import ipywidgets
+    from IPython.display import display
+
+    sliders = {
+        "size": ipywidgets.IntSlider(value=size, min=1, max=12, description="input"),
+        "kernel": ipywidgets.IntSlider(value=kernel, min=1, max=7, description="kernel"),
+        "stride": ipywidgets.IntSlider(value=stride, min=1, max=4, description="stride"),
+        "padding": ipywidgets.IntSlider(value=padding, min=0, max=3, description="padding"),
+        "dilation": ipywidgets.IntSlider(value=dilation, min=1, max=3, description="dilation"),
+    }
+    output = ipywidgets.Output()
+
+    def redraw(_: Any = None) -> None:
+        output.clear_output(wait=True)
+        with output:
+            try:
+                display(conv_grid_figure(**{name: slider.value for name, slider in sliders.items()}))
+            except ValueError as error:  # a kernel larger than the padded input: say so instead of drawing
+                print(error)
+
+    for slider in sliders.values():
+        slider.observe(redraw, names="value")
+    redraw()
+    return ipywidgets.VBox([ipywidgets.HBox(list(sliders.values())[:3]), ipywidgets.HBox(list(sliders.values())[3:]), output])

@@ -41,7 +41,8 @@ def toc_pages(chapters_only: bool = False) -> List[str]:
     for part in toc.get("parts", []):
         if chapters_only and part.get("caption") == "Reference":
             continue
-        pages += [chapter["file"] for chapter in part.get("chapters", [])]
+        for chapter in part.get("chapters", []):
+            pages += [chapter["file"]] + [section["file"] for section in chapter.get("sections", [])]
     return [str(Path(page).with_suffix("")) for page in pages]
 
 
