@@ -40,3 +40,26 @@ def test_figures_hold_what_they_were_given():
 def test_figure_helpers_refuse_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_conv_grid_figure_and_explorer(monkeypatch):
+    from dlcourse.plots import conv_grid_figure
+    from dlcourse.widgets import conv_explorer
+
+    fig = conv_grid_figure(7, 3, stride=2, padding=1, position=(3, 3))
+    left, right = fig.axes
+    highlighted = [p for p in left.patches if p.get_facecolor()[:3] != left.patches[0].get_facecolor()[:3]]
+    assert len(right.patches) == 4 * 4 and len(left.patches) == 9 * 9 + 9
+    assert highlighted  # the window of output (3, 3)
+    with pytest.raises(ValueError, match=r"position \(4, 0\) is outside the 4 x 4 output"):
+        conv_grid_figure(7, 3, stride=2, padding=1, position=(4, 0))
+    monkeypatch.setenv("DLCOURSE_BOOK_BUILD", "1")
+    assert conv_explorer().axes[1].get_title() == "output 4 x 4"
+    monkeypatch.delenv("DLCOURSE_BOOK_BUILD")
+    import ipywidgets
+
+    box = conv_explorer(size=5, kernel=3, stride=1, padding=0)
+    assert isinstance(box, ipywidgets.VBox)
+    sliders = box.children[0].children + box.children[1].children
+    assert [s.value for s in sliders] == [5, 3, 1, 0, 1]
+    sliders[1].value = 7  # larger than the input: the explorer prints the error instead of raising
