@@ -212,14 +212,16 @@ def format_table(summary: Summary, bytes_per_value: int = 4, batch_size: int = 1
 
 
 def format_html(summary: Summary) -> str:
-    """The same table as HTML, for notebooks and the book."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in _HEADERS)
+    """The same table as HTML, for notebooks and the book (numbers right-aligned)."""
+    cell = "padding:2px 12px;border-bottom:1px solid #ddd;"
+    align = ("right", "left", "left", "right", "right")
+    head = "".join(f'<th style="{cell}text-align:{a}">{html.escape(h)}</th>' for h, a in zip(_HEADERS, align))
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        "<tr>" + "".join(f'<td style="{cell}text-align:{a}">{html.escape(value)}</td>' for value, a in zip(row, align)) + "</tr>"
         for row in _cells(summary)
     )
     totals = "<br>".join(html.escape(text) for text in _total_lines(summary))
     return (
-        '<table class="dlcourse-calc"><thead><tr>' + head + "</tr></thead><tbody>"
+        '<table class="dlcourse-calc" style="border-collapse:collapse"><thead><tr>' + head + "</tr></thead><tbody>"
         + body + "</tbody></table><p>" + totals + "</p>"
     )
