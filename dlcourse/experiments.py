@@ -22,6 +22,24 @@ def mlp(activation: type, depth: int = 4, width: int = 64, inputs: int = 2, outp
     return nn.Sequential(*layers)
 
 
+def train_epoch(model: nn.Module, optimiser: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+                batch_size: int, schedule: Optional[torch.optim.lr_scheduler.LRScheduler] = None) -> float:
+    """One pass over ``(x, y)`` in shuffled mini-batches with cross-entropy; the mean training loss."""
+    model.train()
+    order = torch.randperm(len(x))
+    total = 0.0
+    for first in range(0, len(x), batch_size):
+        batch = order[first:first + batch_size]
+        loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        if schedule is not None:
+            schedule.step()
+        total += loss.item() * len(batch)
+    return total / len(x)
+
+
 def training_error_curves(
     activations: Dict[str, type], epochs: int = 60, seed: int = 0, lr: float = 0.1, batch_size: int = 50
 ) -> Dict[str, List[float]]:
@@ -38,13 +56,7 @@ def training_error_curves(
         optimiser = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
         errors = []
         for _ in range(epochs):
-            order = torch.randperm(len(x))
-            for start in range(0, len(x), batch_size):
-                batch = order[start:start + batch_size]
-                loss = nn.functional.cross_entropy(net(x[batch]), y[batch])
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
+            train_epoch(net, optimiser, x, y, batch_size)
             with torch.no_grad():
                 errors.append((net(x).argmax(dim=1) != y).float().mean().item())
         curves[name] = errors
@@ -107,18 +119,7 @@ def train_digits_cnn(epochs: int = 40, seed: int = 0, batch_size: int = 32, prog
     # In the built book there is no live page to redraw a bar on: print its final state once.
     live = progress and not static_build()
     for _ in tqdm(range(epochs), desc="training", unit="epoch", file=sys.stdout, disable=not live, ncols=80):
-        model.train()
-        order = torch.randperm(len(x_train))
-        total = 0.0
-        for first in range(0, len(x_train), batch_size):
-            batch = order[first:first + batch_size]
-            loss = nn.functional.cross_entropy(model(x_train[batch]), y_train[batch])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total += loss.item() * len(batch)
-        losses.append(total / len(x_train))
+        losses.append(train_epoch(model, optimiser, x_train, y_train, batch_size, schedule))
         model.eval()
         with torch.no_grad():
             accuracies.append((model(x_test).argmax(1) == y_test).float().mean().item())
