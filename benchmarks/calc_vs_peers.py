@@ -249,12 +249,12 @@ def main() -> None:
         if "error" in row and "lstm" not in row:
             print(f"{tool:<10} failed: {row['error']}")
             continue
+        lstm, mha, params = (_show(row.get(key)) for key in ("lstm", "mha", "mha_params"))
+        print(f"{tool:<10} {lstm:>14} {mha:>14} {params:>11}  {row.get('shape_error', row.get('error'))}")
 
-        def show(key: str) -> str:
-            value = row.get(key)
-            return f"{value:,.0f}" if isinstance(value, (int, float)) else str(value)
 
-        print(f"{tool:<10} {show('lstm'):>14} {show('mha'):>14} {show('mha_params'):>11}  {row.get('shape_error', row.get('error'))}")
+def _show(value: object) -> str:
+    return f"{value:,.0f}" if isinstance(value, (int, float)) else str(value)
 
 
 if __name__ == "__main__":

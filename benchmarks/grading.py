@@ -12,7 +12,6 @@ Run: ``.venv/bin/python benchmarks/grading.py`` (``--class-size N`` to change th
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import time

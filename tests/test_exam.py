@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from dlcourse.exam import generate, render
-from dlcourse.exam.generator import ConvLayer, FcLayer, PoolLayer
+from dlcourse.exam.generator import ConvLayer, PoolLayer
 
 
 def torch_shapes_and_params(exam):

@@ -19,7 +19,7 @@ from sphinx.application import Sphinx
 
 
 def _drop_thebe(app: Sphinx) -> None:
-    for event, listeners in list(app.events.listeners.items()):
+    for listeners in list(app.events.listeners.values()):
         for listener in list(listeners):
             if getattr(listener.handler, "__module__", "").startswith("sphinx_thebe"):
                 app.disconnect(listener.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import Dict, List, Sequence, Tuple
 
-from .generator import ConvLayer, Exam, FcLayer, PoolLayer
+from .generator import ConvLayer, Exam, PoolLayer
 
 Block = Tuple
 LANGUAGES = ("en", "vi")
