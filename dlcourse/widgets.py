@@ -9,7 +9,7 @@ widget box.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable, Dict
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -39,6 +39,30 @@ def activation_figure(name: str, x_range: float = 5.0) -> Figure:
     )
 
 
+def _redrawing_output(controls: Dict[str, Any], draw: Callable[..., Figure]) -> Any:
+    """An ipywidgets Output showing ``draw(**values of controls)``, redrawn whenever a control changes.
+
+    Values ``draw`` refuses (a ValueError) are reported in the output instead of drawn.
+    """
+    import ipywidgets
+    from IPython.display import display
+
+    output = ipywidgets.Output()
+
+    def redraw(_: Any = None) -> None:
+        output.clear_output(wait=True)
+        with output:
+            try:
+                display(draw(**{name: control.value for name, control in controls.items()}))
+            except ValueError as error:
+                print(error)
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    return output
+
+
 def activation_explorer(default: str = "relu") -> Any:
     """Pick an activation and a range; see the function and its derivative.
 
@@ -49,21 +73,13 @@ def activation_explorer(default: str = "relu") -> Any:
     if static_build():
         return activation_figure(default)
     import ipywidgets
-    from IPython.display import display
 
-    choice = ipywidgets.Dropdown(options=list(activations.FUNCTIONS), value=default, description="function")
-    span = ipywidgets.FloatSlider(value=5.0, min=1.0, max=10.0, step=0.5, description="x range")
-    output = ipywidgets.Output()
-
-    def redraw(_: Any = None) -> None:
-        output.clear_output(wait=True)
-        with output:
-            display(activation_figure(choice.value, span.value))
-
-    choice.observe(redraw, names="value")
-    span.observe(redraw, names="value")
-    redraw()
-    return ipywidgets.VBox([ipywidgets.HBox([choice, span]), output])
+    controls = {
+        "name": ipywidgets.Dropdown(options=list(activations.FUNCTIONS), value=default, description="function"),
+        "x_range": ipywidgets.FloatSlider(value=5.0, min=1.0, max=10.0, step=0.5, description="x range"),
+    }
+    output = _redrawing_output(controls, activation_figure)
+    return ipywidgets.VBox([ipywidgets.HBox(list(controls.values())), output])
 
 
 def conv_explorer(size: int = 7, kernel: int = 3, stride: int = 2, padding: int = 1, dilation: int = 1) -> Any:
@@ -76,7 +92,6 @@ def conv_explorer(size: int = 7, kernel: int = 3, stride: int = 2, padding: int 
     if static_build():
         return conv_grid_figure(size, kernel, stride, padding, dilation)
     import ipywidgets
-    from IPython.display import display
 
     sliders = {
         "size": ipywidgets.IntSlider(value=size, min=1, max=12, description="input"),
@@ -85,17 +100,6 @@ def conv_explorer(size: int = 7, kernel: int = 3, stride: int = 2, padding: int 
         "padding": ipywidgets.IntSlider(value=padding, min=0, max=3, description="padding"),
         "dilation": ipywidgets.IntSlider(value=dilation, min=1, max=3, description="dilation"),
     }
-    output = ipywidgets.Output()
-
-    def redraw(_: Any = None) -> None:
-        output.clear_output(wait=True)
-        with output:
-            try:
-                display(conv_grid_figure(**{name: slider.value for name, slider in sliders.items()}))
-            except ValueError as error:  # a kernel larger than the padded input: say so instead of drawing
-                print(error)
-
-    for slider in sliders.values():
-        slider.observe(redraw, names="value")
-    redraw()
-    return ipywidgets.VBox([ipywidgets.HBox(list(sliders.values())[:3]), ipywidgets.HBox(list(sliders.values())[3:]), output])
+    output = _redrawing_output(sliders, conv_grid_figure)
+    rows = list(sliders.values())
+    return ipywidgets.VBox([ipywidgets.HBox(rows[:3]), ipywidgets.HBox(rows[3:]), output])
