@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book demo test browser-deps bench bench-book clean
+.PHONY: book demo test system-deps bench bench-book clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "dlcourse needs Python 3.11 or newer"'
@@ -29,18 +29,23 @@ book: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/dlcourse-calc --file examples/seed_exam_network.txt --batch 64
 
-# Everything: the book build (cached), then unit, property, doctest, CLI and browser tests.
-test: $(STAMP) browser-deps book
+# Everything: the book build (cached), then unit, property, doctest, CLI, grading and browser tests.
+test: $(STAMP) system-deps book
 	$(BIN)/python -m pytest -q
 
-# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
-browser-deps:
-	@test -x /usr/bin/chromium || { \
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser)
+# and bubblewrap, the sandbox graded notebooks run in.
+SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/bin/bwrap:bubblewrap
+system-deps:
+	@missing=""; for entry in $(SYSTEM_PACKAGES); do \
+		test -x "$${entry%%:*}" || missing="$$missing $${entry#*:}"; done; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "Chromium is missing: run  sudo apt-get install chromium  and try again" >&2; exit 1; \
-		fi; }
+			echo "Missing:$$missing. Run  sudo apt-get install$$missing  and try again" >&2; exit 1; \
+		fi; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt

@@ -1,9 +1,10 @@
 """Assertions for graded notebooks, with failure messages that teach.
 
 The tests of the graded assignments call these instead of ``assert`` or
-``np.testing``: they live in their own module, so a notebook that shadows a builtin
-(``abs = lambda x: 0``) or replaces ``np.testing.assert_allclose`` cannot change what
-they compute.
+``np.testing``.  A student runs them in their own Jupyter, against their own functions;
+when the work is graded they run in the grader's process (``dlcourse.verdict``), where
+the student's answers arrive as plain data, so nothing a notebook redefines can reach
+them.
 
 >>> import numpy as np
 >>> check_shape(np.zeros((8, 3)), (8, 3), "forward(X)")
@@ -106,44 +107,6 @@ def reference_mlp_gradients(X, Y, W1, b1, W2, b2) -> Tuple[np.ndarray, ...]:
     output = torch.sigmoid(hidden @ tensors[2] + tensors[3])
     torch.nn.functional.binary_cross_entropy(output, torch.tensor(Y)).backward()
     return tuple(t.grad.numpy() for t in tensors)
-
-
-def uses_calc(function: Any) -> bool:
-    """True if ``function`` (or a function it calls by name) uses ``dlcourse.calc``.
-
-    Assignment 3 asks students to write the formulas themselves.
-
-    >>> import dlcourse.calc as calc
-    >>> def honest(n, k):
-    ...     return n - k + 1
-    >>> def borrowed(n, k):
-    ...     return calc.conv_output_size(n, k)
-    >>> uses_calc(honest), uses_calc(borrowed)
-    (False, True)
-    """
-    seen = set()
-
-    def visit(func: Any) -> bool:
-        code = getattr(func, "__code__", None)
-        if code is None or id(func) in seen:
-            return False
-        seen.add(id(func))
-        names = set(code.co_names)
-        for const in code.co_consts:  # nested functions and lambdas
-            if hasattr(const, "co_names"):
-                names |= set(const.co_names)
-        for name in names:
-            value = getattr(func, "__globals__", {}).get(name)
-            module = getattr(value, "__name__", "") if _isinstance(value, type(np)) else getattr(value, "__module__", "")
-            if _isinstance(module, str) and module.startswith("dlcourse.calc"):
-                return True
-            if module == "dlcourse" and "calc" in names:  # dlcourse.calc.something(...)
-                return True
-            if callable(value) and visit(value):
-                return True
-        return False
-
-    return visit(function)
 
 
 def random_exam_network(rng: np.random.Generator) -> Tuple[Tuple[int, int, int], list]:

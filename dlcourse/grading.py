@@ -5,10 +5,16 @@ code here only prepares files and checks the results.
 
     python -m dlcourse.grading release               # source/*.md -> .ipynb, then generate_assignment
     python -m dlcourse.grading collect A FOLDER      # FOLDER/<student>.ipynb -> submitted/<student>/A/
-    python -m dlcourse.grading autograde A           # nbgrader autograde, every submission
-    python -m dlcourse.grading feedback A            # nbgrader generate_feedback, hidden tests removed
+    python -m dlcourse.grading autograde A           # nbgrader autograde, every submission, in the sandbox
+    python -m dlcourse.grading feedback A            # nbgrader generate_feedback, hidden tests' code hidden
     python -m dlcourse.grading export                # nbgrader export -> grades.csv
     python -m dlcourse.grading grade A FOLDER        # collect, autograde, feedback and export in one go
+
+Grading runs each notebook in a bubblewrap sandbox and decides the points outside it
+(``dlcourse.verdict``, installed by the course's nbgrader_config.py, so plain
+``nbgrader autograde`` and formgrader do the same).  Where the sandbox cannot be set up,
+grading stops and says what to install; ``--no-sandbox`` grades trusted notebooks without
+it, and says so on every result.
 
 Assignments are written as MyST Markdown notebooks (``source/A/A.md``, diff-friendly);
 ``release`` turns them into the ``.ipynb`` files nbgrader reads, cell metadata included.
@@ -29,10 +35,9 @@ from typing import Dict, List, Optional, Sequence
 import jupytext
 import nbformat
 
-from . import sandbox
+from . import sandbox, verdict
 
 COURSE = Path(__file__).resolve().parents[1] / "exercises"
-HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
 LEAKS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "Model answer")
 NOTES_FILE = "dlcourse_notes.json"
 
@@ -124,75 +129,67 @@ def _problem(path: Path, expected_ids: set, name: str) -> str:
     return ""
 
 
-def autograde(course: Path, name: str, timeout: Optional[int] = None) -> Dict[str, str]:
-    """nbgrader autograde for every submission of ``name``; every student ends with a grade.
+def autograde(course: Path, name: str, timeout: Optional[int] = None, sandboxed: bool = True) -> Dict[str, str]:
+    """``nbgrader autograde`` for every submission of ``name``; returns {student: note}.
 
-    A submission that ends the Python process itself (``os._exit``, a crash) makes nbgrader
-    give up on that student only.  It is then graded again with its answer cells blanked
-    one at a time, in order, until it runs; the blanked cell scores 0, the others keep their
-    points, and the feedback says which cell was removed.  Returns {student: note}.
+    The course's configuration makes nbgrader run each notebook in the sandbox and decide
+    the points outside it (``dlcourse.verdict``); a cell that ended or froze the kernel is
+    skipped, and the note says which.  Without the sandbox (``sandboxed=False``, trusted
+    notebooks only) every student's note says so.  Raises ``SandboxUnavailable`` when the
+    sandbox cannot be set up, before grading anything.
     """
-    sandbox.install_kernel()
-    extra = [f"--Execute.kernel_name={sandbox.KERNEL_NAME}"] + ([f"--Execute.timeout={timeout}"] if timeout else [])
-    subprocess_result = _nbgrader_unchecked(course, "autograde", name, "--force", *extra)
+    if sandboxed:
+        sandbox.check_available()
+    extra = ([f"--Execute.timeout={timeout}"] if timeout else []) + ([] if sandboxed else ["--SandboxedExecute.sandbox=False"])
+    result = _nbgrader_unchecked(course, "autograde", name, "--force", *extra)
     notes: Dict[str, str] = {}
+    missing = []
     for submission in sorted((course / "submitted").glob(f"*/{name}/{name}.ipynb")):
         student = submission.parts[-3]
-        if not (course / "autograded" / student / name / f"{name}.ipynb").exists():
-            notes[student] = _rescue(course, name, student, extra)
-    if notes == {} and subprocess_result.returncode != 0:
-        raise RuntimeError(f"`nbgrader autograde {name}` failed:\n{subprocess_result.stdout}\n{subprocess_result.stderr}")
+        graded = course / "autograded" / student / name / f"{name}.ipynb"
+        if not graded.exists():
+            missing.append(student)
+            continue
+        note = grading_notes(nbformat.read(graded, as_version=4))
+        if not sandboxed:
+            note = "; ".join(filter(None, ["graded WITHOUT a sandbox (--no-sandbox)", note]))
+        if note:
+            notes[student] = note
+    if missing or result.returncode != 0:
+        raise RuntimeError(f"`nbgrader autograde {name}` did not grade {', '.join(missing) or 'every submission'}:\n"
+                           f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return notes
 
 
-def _rescue(course: Path, name: str, student: str, extra: List[str]) -> str:
-    path = course / "submitted" / student / name / f"{name}.ipynb"
-    original = nbformat.read(path, as_version=4)
-    blank = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
-    blank_cells = {c.metadata["nbgrader"]["grade_id"]: c for c in blank.cells if _is_answer(c)}
-    answers = [c.metadata["nbgrader"]["grade_id"] for c in original.cells if _is_answer(c) and c.metadata["nbgrader"]["grade_id"] in blank_cells]
-    for culprit in answers + [None]:
-        attempt = nbformat.from_dict(original)
-        for cell in attempt.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if _is_answer(cell) and grade_id in blank_cells and (culprit is None or grade_id == culprit):
-                cell.source = blank_cells[grade_id].source
-        nbformat.write(attempt, path)
-        _nbgrader_unchecked(course, "autograde", name, "--force", "--student", student, *extra)
-        if (course / "autograded" / student / name / f"{name}.ipynb").exists():
-            if culprit is None:
-                note = "the notebook stopped the Python process even with every answer blanked; it scored 0"
-            else:
-                note = (f"running answer cell '{culprit}' ended the Python process (for example with os._exit); "
-                        "that cell was replaced by a blank answer and scored 0, the rest was graded as usual")
-            (path.parent / NOTES_FILE).write_text(json.dumps({"note": note}), encoding="utf-8")
-            return note
-    raise RuntimeError(f"nbgrader could not grade {student}'s {name}, even blank")
-
-
-def _is_answer(cell: nbformat.NotebookNode) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
-    return cell.cell_type == "code" and meta.get("solution", False) and not meta.get("grade", False)
+def grading_notes(notebook: nbformat.NotebookNode) -> str:
+    """What the grader did to a notebook besides grading it (skipped cells, lost kernels)."""
+    notes = []
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "a cell")
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") == verdict.SKIPPED:
+                notes.append(f"running answer cell '{grade_id}' ended or froze the Python process (for example with "
+                             "os._exit); that cell was skipped and scored 0, the rest was graded as usual")
+            elif output.get("output_type") == "error" and output.get("ename") == "KernelLost":
+                notes.append(f"the notebook's kernel stopped during test '{grade_id}', which scored 0")
+    return "; ".join(notes)
 
 
 def feedback(course: Path, name: str) -> List[Path]:
-    """nbgrader generate_feedback, with hidden test code removed and notes added.
+    """``nbgrader generate_feedback``, with a note from the grader where collecting changed a file.
 
-    Students see which hidden checks failed and the message each gave, not the test code.
+    The course's configuration hides the hidden tests' code (``HideHiddenTests``): students
+    see which checks failed and the message each gave.
     """
     for notebook_path in sorted((course / "autograded").glob(f"*/{name}/{name}.ipynb")):
-        notebook = nbformat.read(notebook_path, as_version=4)
-        for cell in notebook.cells:
-            if cell.cell_type == "code" and "### BEGIN HIDDEN TESTS" in cell.source:
-                cell.source = HIDDEN.sub("# (hidden tests: their code is not shown; their messages are)\n", cell.source)
-                for output in cell.get("outputs", []):
-                    if output.get("output_type") == "error":
-                        output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
         note_file = course / "submitted" / notebook_path.parts[-3] / name / NOTES_FILE
         if note_file.exists():
+            notebook = nbformat.read(notebook_path, as_version=4)
             note = json.loads(note_file.read_text(encoding="utf-8"))["note"]
-            notebook.cells.insert(0, nbformat.v4.new_markdown_cell(f"**Note from the grader:** {note}."))
-        nbformat.write(notebook, notebook_path)
+            text = f"**Note from the grader:** {note}."
+            if not (notebook.cells and notebook.cells[0].source == text):
+                notebook.cells.insert(0, nbformat.v4.new_markdown_cell(text))
+                nbformat.write(notebook, notebook_path)
     nbgrader(course, "generate_feedback", name, "--force")
     return sorted((course / "feedback").glob(f"*/{name}/{name}.html"))
 
@@ -210,11 +207,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--course", type=Path, default=COURSE, help="the nbgrader course folder")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("release").add_argument("assignments", nargs="*")
-    for command in ("collect", "grade"):
+    for command in ("collect", "grade", "autograde"):
         sub = commands.add_parser(command)
         sub.add_argument("assignment")
-        sub.add_argument("folder", type=Path)
-    commands.add_parser("autograde").add_argument("assignment")
+        if command != "autograde":
+            sub.add_argument("folder", type=Path)
+        if command != "collect":
+            sub.add_argument("--no-sandbox", action="store_true",
+                             help="grade without the sandbox: ONLY for notebooks you trust (every result says so)")
     commands.add_parser("feedback").add_argument("assignment")
     commands.add_parser("export")
     args = parser.parse_args(argv)
@@ -227,13 +227,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             for student, note in collect(course, args.assignment, args.folder).items():
                 print(f"{student}: {note}")
             if args.command == "grade":
-                for student, note in autograde(course, args.assignment).items():
+                for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox).items():
                     print(f"{student}: {note}")
                 for path in feedback(course, args.assignment):
                     print(f"feedback {path.relative_to(course)}")
                 print(f"grades in {export(course).relative_to(course)}")
         elif args.command == "autograde":
-            for student, note in autograde(course, args.assignment).items():
+            for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox).items():
                 print(f"{student}: {note}")
         elif args.command == "feedback":
             for path in feedback(course, args.assignment):

@@ -3,7 +3,8 @@
 The course directory is this folder: source/ (instructor versions, with solutions and
 hidden tests), release/ (student versions), submitted/, autograded/, feedback/ and the
 gradebook database.  Everything but source/ and this file is generated and ignored by git.
-Run nbgrader from this folder, or use the short commands of ``python -m dlcourse.grading``.
+Run nbgrader from this folder (``nbgrader autograde A``, formgrader), or use the short
+commands of ``python -m dlcourse.grading``: both grade the same way, set up below.
 """
 
 from pathlib import Path
@@ -16,8 +17,30 @@ c.CourseDirectory.course_id = "dlcourse"
 c.CourseDirectory.root = str(HERE)
 c.CourseDirectory.db_url = f"sqlite:///{HERE / 'gradebook.db'}"
 
-# A cell that runs longer than this is interrupted and scores 0; the notebook goes on.
-# (Execute.timeout is the key nbgrader reads; ExecutePreprocessor.timeout is ignored.)
+# Grading that a submission cannot forge: the notebook runs in a bubblewrap sandbox and
+# the tests run in the grader (dlcourse/verdict.py).  The steps are named as strings, so a
+# machine without dlcourse or without bubblewrap stops with an error instead of grading
+# with nbgrader's plain Execute.  `--SandboxedExecute.sandbox=False` grades without the
+# sandbox, for trusted notebooks only; every result then says so.
+c.Autograde.autograde_preprocessors = [
+    "dlcourse.verdict.SandboxedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Feedback shows which hidden checks failed and their messages, never their code.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "dlcourse.verdict.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# A cell (or a whole test) that runs longer than this is interrupted and scores 0; the
+# notebook goes on.  (Execute.timeout is the key nbgrader reads; it applies to the
+# sandboxed step too.)
 c.Execute.timeout = 20
 c.Execute.interrupt_on_timeout = True
 

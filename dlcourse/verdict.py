@@ -1,0 +1,386 @@
+"""Autograding with the verdict made outside the student's process.
+
+The course's ``nbgrader_config.py`` puts ``SandboxedExecute`` in place of nbgrader's
+``Execute`` in the autograde steps, so ``nbgrader autograde``, formgrader's button and
+``python -m dlcourse.grading`` all grade the same way:
+
+1. **The notebook runs in the sandbox** (``dlcourse.sandbox``): every code cell but the
+   test cells, in order, in a kernel that sees nothing of the course.  A cell that ends
+   the kernel (``os._exit``), or that cannot be interrupted after the time limit, is
+   skipped in a new kernel, and its output says so; the rest is graded as usual.
+2. **The tests run here**, in the grader's process, in a namespace built from the
+   instructor's locked cells as the gradebook holds them, never as the submission has
+   them.  A name the tests use that those cells do not define belongs to the student:
+   it is looked up in the sandboxed kernel (``dlcourse.remote``) and comes back as plain
+   data; functions and torch modules stay in the sandbox and are called there.
+   Expected values and hidden tests never enter the sandbox.
+3. **Each test cell's outcome becomes its output**: none when the test ran to its end
+   (full points), an error otherwise (0 points): a failed check, an exception of the
+   student's code, a time-out, an answer that is not plain data, or a test that never
+   reached the student's code at all.
+
+``HideHiddenTests`` is the matching step of ``generate_feedback``: students see which
+checks failed and their messages, never the hidden tests' code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import stat
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import nbformat
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbgrader import utils as nbgrader_utils
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool, Integer, List as ListTrait
+
+from . import sandbox
+from .remote import KernelLost, NotebookError, NotebookNames, NotebookTimeout, RaisedInNotebook, Session
+
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
+HIDDEN_NOTE = "# (hidden tests: their code is not shown; their messages are)\n"
+NO_SANDBOX_NOTE = ("**Graded without a sandbox** (`--no-sandbox`): the notebook ran with the grader's rights. "
+                   "Use this only for notebooks you trust, such as your own solutions.")
+SKIPPED = "SkippedCell"      # ename of a cell that ended or froze the kernel
+KEPT_MIMETYPES = ("text/plain", "image/png", "image/jpeg")  # what a notebook's output may show the grader
+OUTPUT_LIMIT = 1_000_000     # characters of output kept per cell
+
+
+@dataclass
+class TestPlan:
+    """The instructor's code cells of one notebook, in order, from the gradebook."""
+
+    cells: List[Tuple[str, str, bool]] = field(default_factory=list)  # (grade_id, source, is_test)
+
+    @property
+    def tests(self) -> List[str]:
+        return [name for name, _, is_test in self.cells if is_test]
+
+    @classmethod
+    def from_gradebook(cls, db_url: str, assignment: str, notebook: str, order: Sequence[str] = ()) -> "TestPlan":
+        """The gradebook's copy of each cell (what nbgrader restores), in the order of ``order``.
+
+        ``order`` is the grade ids of the instructor's notebook, first to last; a cell it
+        does not name comes after the others.
+        """
+        with Gradebook(db_url) as gradebook:
+            record = gradebook.find_notebook(notebook, assignment)
+            solutions = {cell.name for cell in record.solution_cells}
+            tests = {cell.name for cell in record.grade_cells if cell.cell_type == "code"}
+            cells = [(cell.name, cell.source, cell.name in tests) for cell in record.source_cells
+                     if cell.cell_type == "code" and cell.locked and cell.name not in solutions]
+        position = {name: index for index, name in enumerate(order)}
+        cells.sort(key=lambda cell: position.get(cell[0], len(position)))
+        return cls(cells)
+
+
+def assignment_settings(source_notebook: Path) -> Dict[str, Any]:
+    """The grading rules in the instructor's notebook's metadata (``dlcourse: grading:``), and its cell order.
+
+    ``forbid``: parts of dlcourse that are not installed in the sandbox for this notebook;
+    ``order``: the grade ids of its cells, first to last.
+    """
+    if not source_notebook.exists():
+        raise RuntimeError(f"cannot read the assignment's source notebook {source_notebook}: "
+                           "grading needs its rules (run `python -m dlcourse.grading release` first)")
+    notebook = nbformat.read(source_notebook, as_version=4)
+    order = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells]
+    settings = notebook.metadata.get("dlcourse", {}).get("grading", {})
+    forbid = settings.get("forbid", [])
+    if not isinstance(forbid, list) or not all(isinstance(name, str) for name in forbid):
+        raise ValueError(f"{source_notebook}: dlcourse.grading.forbid must be a list of module names")
+    return {"forbid": forbid, "order": [name for name in order if name]}
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel is the sandbox's launcher (no kernel spec to install)."""
+
+    launch_argv = ListTrait()
+    interrupt_by_message = Bool(True)
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        if self._kernel_spec is None:
+            self._kernel_spec = KernelSpec(argv=list(self.launch_argv), display_name="Python 3 (dlcourse grading sandbox)",
+                                           language="python", env={},
+                                           interrupt_mode="message" if self.interrupt_by_message else "signal")
+        return self._kernel_spec
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute step, with the notebook in the sandbox and the tests in the grader."""
+
+    sandbox = Bool(True, help="Run notebooks in the bubblewrap sandbox. Turn off only for trusted notebooks "
+                              "(every result then says it was graded without a sandbox).").tag(config=True)
+    max_restarts = Integer(4, help="New kernels a notebook may need (each after a cell or a test that "
+                                   "ended or froze its kernel) before its remaining tests fail.").tag(config=True)
+
+    def preprocess(self, nb: nbformat.NotebookNode, resources: Dict[str, Any], retries: Any = None):
+        info = resources["nbgrader"]
+        if self.sandbox:
+            sandbox.check_available()
+        else:
+            self.log.warning("dlcourse: grading %s WITHOUT a sandbox (--no-sandbox)", info.get("student"))
+        settings = assignment_settings(self._source_notebook(info["assignment"], info["notebook"]))
+        plan = TestPlan.from_gradebook(info["db_url"], info["assignment"], info["notebook"], settings["order"])
+        NotebookClient.__init__(self, nb, None)  # as nbconvert's ExecutePreprocessor does: fresh state per notebook
+        self._check_assign_resources(resources)
+        self.reset_execution_trackers()
+        self.shutdown_kernel = "immediate"
+        neutralise_student_markdown(nb)
+        outcomes = self._grade(nb, resources, plan, settings)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if _is_test(cell) and grade_id in outcomes:
+                cell.outputs = outcomes[grade_id]
+                cell.execution_count = None
+        if not self.sandbox:
+            nb.cells.insert(0, nbformat.v4.new_markdown_cell(NO_SANDBOX_NOTE))
+        return nb, resources
+
+    def _source_notebook(self, assignment: str, notebook: str) -> Path:
+        from nbgrader.coursedir import CourseDirectory
+
+        coursedir = CourseDirectory(config=self.config)
+        return Path(coursedir.format_path(coursedir.source_directory, ".", assignment)) / f"{notebook}.ipynb"
+
+    # ------------------------------------------------------------ the rounds
+    def _grade(self, nb, resources, plan: TestPlan, settings: Dict[str, Any]) -> Dict[str, list]:
+        skipped: set = set()
+        outcomes: Dict[str, list] = {}
+        kernels = 0
+        while True:
+            kernels += 1
+            if kernels > self.max_restarts + 1:
+                for name in plan.tests:
+                    outcomes.setdefault(name, [error_output("KernelLost", "this test did not run: the notebook's kernel "
+                                                            "stopped too many times")])
+                return outcomes
+            folder = Path(tempfile.mkdtemp(prefix="dlcourse-grade-"))
+            try:
+                layout = sandbox.Layout(folder / "scratch").create(Path(resources["metadata"]["path"]), settings["forbid"])
+                self._layout = layout
+                self.km, self.kc = None, None
+                with self.setup_kernel():
+                    stopped_at = self._run_notebook(nb, skipped)
+                    if stopped_at is not None:
+                        skipped.add(stopped_at)
+                        continue
+                    try:
+                        self._run_tests(plan, outcomes)
+                        return outcomes
+                    except KernelLost:
+                        continue
+            finally:
+                _remove(folder)
+
+    def create_kernel_manager(self):
+        layout = self._layout
+        limits = sandbox.Limits()
+        if self.sandbox:
+            command = sandbox.inside_command(limits, "{connection_file}")
+            config = sandbox.write_launch_config(layout, limits, command)
+            argv = [sys.executable, "-m", "dlcourse.sandbox", "launch", str(config), "{connection_file}"]
+        else:
+            argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        self.km = SandboxKernelManager(config=self.config, launch_argv=argv, interrupt_by_message=self.sandbox,
+                                       transport="ipc", connection_file=str(layout.kernel / "kernel.json"),
+                                       ip=str(layout.kernel / "ipc"))
+        return self.km
+
+    async def async_start_new_kernel(self, **kwargs: Any) -> None:
+        kwargs["cwd"] = str(self._layout.submission)
+        await super().async_start_new_kernel(**kwargs)
+
+    async def async_start_new_kernel_client(self):
+        import zmq.asyncio
+
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, 64 << 20)  # a bigger message ends the connection
+        original = self.km.client
+
+        def client(**kwargs):
+            return original(context=context, **kwargs)
+
+        self.km.client = client
+        self._context = context
+        return await super().async_start_new_kernel_client()
+
+    async def _async_cleanup_kernel(self) -> None:
+        try:
+            await super()._async_cleanup_kernel()
+        finally:
+            context = getattr(self, "_context", None)
+            if context is not None:
+                context.destroy(linger=0)
+                self._context = None
+
+    _cleanup_kernel = run_sync(_async_cleanup_kernel)  # nbclient binds the sync wrapper to its own method
+
+    def _run_notebook(self, nb, skipped: set) -> Optional[int]:
+        """Run every code cell but the tests; the index of a cell that ended or froze the kernel."""
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or _is_test(cell):
+                continue
+            if index in skipped:
+                cell.outputs = [error_output(SKIPPED, "running this cell ended or froze the Python process "
+                                                      "(for example with os._exit, or a loop that ignores interrupts); "
+                                                      "it was skipped and the rest of the notebook was graded without it")]
+                cell.execution_count = None
+                continue
+            self._kept = 0
+            try:
+                self.execute_cell(cell, index, store_history=True)
+            except (DeadKernelError, CellTimeoutError):
+                return index
+        return None
+
+    def _run_tests(self, plan: TestPlan, outcomes: Dict[str, list]) -> None:
+        """Run the instructor's cells here; decide every test not decided in an earlier round."""
+        session = Session(self.kc, self.km, run_sync(_await))
+        names = NotebookNames(session)
+        budget = float(self.timeout or 30)
+        for name, source, is_test in plan.cells:
+            if not is_test:
+                session.begin(budget)
+                try:
+                    run_trusted(source, names, f"<{name}>")
+                except KernelLost:
+                    raise
+                except Exception as error:  # a setup cell that uses the student's code may fail; the tests will say
+                    self.log.info("dlcourse: setup cell %s raised %s", name, error)
+                continue
+            if name in outcomes:
+                continue
+            names.forget_notebook_names()
+            session.begin(budget)
+            try:
+                outcomes[name] = run_test(source, names, session, name)
+            except KernelLost as error:
+                outcomes[name] = [error_output("KernelLost", f"{error}; this test scored 0 and the notebook was "
+                                                             "started again for the remaining tests")]
+                raise
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep plain text and images only, and no more than OUTPUT_LIMIT characters per cell."""
+        content = msg.get("content", {})
+        if isinstance(content.get("data"), dict):
+            content["data"] = {k: v for k, v in content["data"].items() if k in KEPT_MIMETYPES}
+            if not content["data"]:
+                return None
+        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
+        size += sum(len(str(line)) for line in content.get("traceback", []) or [])
+        kept = getattr(self, "_kept", 0)
+        if kept >= OUTPUT_LIMIT:
+            return None
+        self._kept = kept + size
+        if self._kept > OUTPUT_LIMIT:
+            if "text" in content:
+                content["text"] = str(content["text"])[: max(0, OUTPUT_LIMIT - kept)] + \
+                    f"\n[the grader dropped the rest of the output: more than {OUTPUT_LIMIT:,} characters]\n"
+            else:
+                return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        return None  # widgets of a graded notebook are not kept
+
+
+async def _await(coroutine: Any) -> Any:
+    return await coroutine
+
+
+def _is_test(cell) -> bool:
+    return cell.cell_type == "code" and nbgrader_utils.is_grade(cell) and not nbgrader_utils.is_solution(cell)
+
+
+def run_trusted(source: str, names: NotebookNames, label: str) -> str:
+    """Run instructor code in ``names``; return what it printed."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(python_only(source), label, "exec"), names)  # noqa: S102 (the instructor's own cell)
+    return printed.getvalue()
+
+
+def python_only(source: str) -> str:
+    """The cell without IPython's magics and shell lines (they run in the notebook, not here)."""
+    if source.lstrip().startswith("%%"):
+        return ""
+    return "\n".join("pass  # (a notebook magic)" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
+
+
+def run_test(source: str, names: NotebookNames, session: Session, name: str) -> List[nbformat.NotebookNode]:
+    """One test cell: its outputs, an error output when it failed."""
+    printed = io.StringIO()
+    outputs: List[nbformat.NotebookNode] = []
+    failure = None
+    try:
+        with contextlib.redirect_stdout(printed):
+            exec(compile(python_only(source), f"<{name}>", "exec"), names)  # noqa: S102
+        if session.calls == 0:
+            failure = error_output("AssertionError", "this test never reached your code, so it cannot give points")
+    except KernelLost:
+        raise
+    except RaisedInNotebook as error:
+        failure = error_output(error.kind, str(error), ["Your code raised this when the grader called it "
+                                                        "(most recent call last):", error.notebook_traceback])
+    except NotebookTimeout as error:
+        failure = error_output("CellTimeoutError", str(error))
+    except NotebookError as error:
+        failure = error_output("NotebookError", str(error))
+    except Exception as error:  # a check failed, or the student's answer broke the test's own code
+        failure = error_output(type(error).__name__, str(error)[:4000])
+    text = printed.getvalue()
+    if text:
+        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text[:OUTPUT_LIMIT]))
+    if failure is not None:
+        outputs.append(failure)
+    return outputs
+
+
+def error_output(ename: str, evalue: str, lines: Sequence[str] = ()) -> nbformat.NotebookNode:
+    """An error output with no trace of the grader's code."""
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue,
+                                  traceback=[*[line for line in lines if line], f"{ename}: {evalue}"])
+
+
+def neutralise_student_markdown(nb: nbformat.NotebookNode) -> None:
+    """Students' Markdown is shown to graders as HTML: escape its tags so it cannot run script."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and not meta.get("locked", False):
+            cell.source = cell.source.replace("<", "&lt;")
+
+
+def _remove(folder: Path) -> None:
+    def allow(function, path, _):
+        os.chmod(os.path.dirname(path), stat.S_IRWXU)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, stat.S_IRWXU)
+        function(path)
+
+    shutil.rmtree(folder, onerror=allow)
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Feedback step: replace the code of hidden tests with a note (their messages stay)."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and "### BEGIN HIDDEN TESTS" in cell.source:
+            cell.source = HIDDEN.sub(HIDDEN_NOTE, cell.source)
+        return cell, resources

@@ -1,0 +1,217 @@
+"""The grading sandbox: what a graded notebook can and cannot do (bubblewrap, dlcourse.sandbox)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from dlcourse import sandbox
+
+from sandboxed import SandboxedKernel, processes_with
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_arguments_isolate_every_namespace_and_clear_the_environment(tmp_path):
+    args = sandbox.bwrap_arguments(sandbox.Layout(tmp_path / "s"), sandbox.Limits())
+    for flag in ("--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--clearenv"):
+        assert flag in args
+    assert "--share-net" not in args
+    assert args[args.index("--remount-ro") + 1] == "/"
+    environment = {args[i + 1]: args[i + 2] for i, arg in enumerate(args) if arg == "--setenv"}
+    assert environment["HOME"] == sandbox.HOME and environment["PYTHONPATH"] == sandbox.PACKAGE
+    assert not any(name in environment for name in ("JPY_PARENT_PID", "SSH_AUTH_SOCK", "GITHUB_TOKEN"))
+
+
+def test_only_the_system_python_package_and_scratch_are_mounted(tmp_path):
+    layout = sandbox.Layout(tmp_path / "s")
+    args = sandbox.bwrap_arguments(layout, sandbox.Limits())
+    writable = [args[i + 2] for i, arg in enumerate(args) if arg == "--bind"]
+    assert writable == [str(layout.kernel)]
+    readonly = [args[i + 2] for i, arg in enumerate(args) if arg == "--ro-bind"]
+    for target in readonly:
+        # nothing of the repository but the virtual environment (which may live inside it)
+        assert not target.startswith(str(REPO)) or target == str(Path(sys.prefix).resolve()), target
+        assert not target.startswith(str(Path.home())) or target.startswith((sys.base_prefix, sys.prefix)), target
+    tmpfs = [args[i + 1] for i, arg in enumerate(args) if arg == "--tmpfs"]
+    sized = [args[i + 1] for i, arg in enumerate(args) if arg == "--tmpfs" and "--size" in args[i - 4:i]]
+    assert tmpfs == sized == ["/dev/shm", "/tmp", sandbox.HOME]  # every writable tmpfs has a size limit
+
+
+def test_a_site_packages_install_is_hidden_behind_the_staged_copy(tmp_path, monkeypatch):
+    site = Path(sys.prefix).resolve() / "lib" / "site-packages" / "dlcourse"
+    monkeypatch.setattr(sandbox, "installed_package", lambda: site)
+    layout = sandbox.Layout(tmp_path / "s")
+    args = sandbox.bwrap_arguments(layout, sandbox.Limits())
+    assert args[args.index(str(site)) - 1] == str(layout.package / "dlcourse")
+
+
+def test_a_forbidden_module_is_not_there_at_all(tmp_path):
+    staged = sandbox.stage_package(tmp_path, ["dlcourse.calc"])
+    assert [p.name for p in (staged / "calc").iterdir()] == ["__init__.py"]
+    assert "conv_output_size" not in (staged / "calc" / "__init__.py").read_text()
+    assert (staged / "checks.py").read_bytes() == (sandbox.installed_package() / "checks.py").read_bytes()
+    with pytest.raises(ValueError, match="only parts of dlcourse can be forbidden"):
+        sandbox.stage_package(tmp_path / "other", ["torch"])
+
+
+# ---------------------------------------------------------------- fail closed
+
+
+def test_no_bwrap_stops_grading_and_says_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(sandbox, "_checked", {})
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
+        sandbox.check_available()
+
+
+def test_a_bwrap_that_cannot_make_namespaces_stops_grading_with_its_reason(monkeypatch):
+    tmp_path = Path(tempfile.mkdtemp())
+    tmp_path.chmod(0o755)  # the launcher runs bwrap as nobody when the tests run as root
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sandbox, "_checked", {})
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(sandbox.SandboxUnavailable) as error:
+        sandbox.check_available()
+    assert "No permissions to create new namespace" in str(error.value)
+    assert "user namespaces" in str(error.value)
+
+
+def test_the_real_sandbox_starts_here():
+    sandbox.check_available()  # bubblewrap is part of the README's set-up
+
+
+# ---------------------------------------------------------------- inside a graded kernel
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    submission = tmp_path_factory.mktemp("submission")
+    (submission / "data.txt").write_text("the student's own file")
+    with SandboxedKernel(submission, forbid=["dlcourse.calc"]) as kernel:
+        yield kernel
+
+
+def test_the_kernel_runs_as_an_unprivileged_user_in_its_own_pid_namespace(kernel):
+    out = kernel.run("import os\nprint(os.getuid(), os.getgid(), sorted(int(p) for p in os.listdir('/proc') if p.isdigit())[:3])\n"
+                     "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])")
+    uid_line, caps = out.splitlines()
+    assert uid_line.startswith(f"{sandbox.INSIDE_UID} {sandbox.INSIDE_UID} [1, 2")
+    assert int(caps, 16) == 0  # no capabilities at all
+    outer = kernel.manager.provisioner.process.pid
+    host_uid = int(Path(f"/proc/{outer}/status").read_text().split("Uid:")[1].split()[0])
+    assert host_uid == (sandbox.NOBODY if os.geteuid() == 0 else os.geteuid())
+
+
+def test_the_kernel_sees_its_own_folder_but_not_the_course_repository_home_or_tmp(kernel, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hidden")
+    out = kernel.run(
+        "import os\nprint(os.getcwd(), open('data.txt').read())\n"
+        f"for path in [{str(secret)!r}, {str(REPO / 'exercises')!r}, {str(REPO / '.git')!r}, {str(Path.home())!r}, "
+        f"{str(REPO / 'dlcourse')!r}, '/proc/1/root/etc/shadow']:\n"
+        "    print(path, os.path.exists(path))\n")
+    lines = out.splitlines()
+    assert lines[0] == f"{sandbox.WORK} the student's own file"
+    for line in lines[1:]:
+        path, present = line.rsplit(" ", 1)
+        if path == str(Path.home()) and (str(Path(sys.base_prefix)).startswith(path)):
+            continue  # the interpreter's folder under $HOME is there, read-only, and nothing else of it
+        assert present == "False", line
+
+
+def test_the_package_and_python_are_read_only_and_a_forbidden_module_cannot_be_imported(kernel):
+    out = kernel.run(
+        "import dlcourse.checks, numpy, os\n"
+        "for path in [dlcourse.checks.__file__, numpy.__file__, '/usr/bin/newfile', '/etc/passwd']:\n"
+        "    try:\n        open(path, 'a').write('#')\n        print('WROTE', path)\n"
+        "    except OSError as error:\n        print('DENIED', path, error.strerror)\n"
+        "try:\n    import dlcourse.calc\nexcept ImportError as error:\n    print('IMPORT', error)\n")
+    assert "WROTE" not in out
+    assert out.count("DENIED") == 4
+    assert "IMPORT dlcourse.calc is not available while this assignment is graded" in out
+
+
+def test_no_network_not_even_the_hosts_loopback(kernel):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(3)
+    accepted = []
+    thread = threading.Thread(target=lambda: accepted.append(_accept(listener)))
+    thread.start()
+    port = listener.getsockname()[1]
+    out = kernel.run("import socket\ns = socket.socket()\ns.settimeout(2)\n"
+                     f"print(s.connect_ex(('127.0.0.1', {port})))\n"
+                     "print(socket.getaddrinfo.__name__)\n")
+    thread.join()
+    listener.close()
+    assert accepted == [None]
+    assert out.splitlines()[0] != "0"
+
+
+def _accept(listener):
+    try:
+        return listener.accept()
+    except OSError:
+        return None
+
+
+def test_limits_on_memory_file_size_disk_and_processes(kernel):
+    out = kernel.run(
+        "import resource, numpy as np, os, subprocess\n"
+        "print('AS', resource.getrlimit(resource.RLIMIT_AS)[0] // 2**30)\n"
+        "try:\n    x = np.ones(6 * 2**30 // 8)\n    print('ALLOCATED')\nexcept MemoryError:\n    print('MEMORY refused')\n"
+        "import signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "try:\n    open('/tmp/big', 'wb').write(b'0' * (80 * 2**20))\n    print('BIG written')\n"
+        "except OSError as error:\n    print('FILE refused', error.strerror)\n"
+        "os.remove('/tmp/big') if os.path.exists('/tmp/big') else None\n"
+        "written = 0\n"
+        "try:\n    for i in range(10):\n        open(f'/home/student/fill{i}', 'wb').write(b'0' * (60 * 2**20)); written += 1\n"
+        "except OSError as error:\n    print('HOME full after', written, error.strerror)\n"
+        "children = []\n"
+        "try:\n    for _ in range(400):\n        children.append(subprocess.Popen(['sleep', '30']))\n    print('SPAWNED 400')\n"
+        "except OSError as error:\n    print('PROCESSES refused after', len(children), error.strerror)\n"
+        "for child in children:\n    child.kill()\n    child.wait()\n", timeout=60)
+    assert "AS 4" in out
+    assert "MEMORY refused" in out
+    assert "FILE refused File too large" in out
+    assert "HOME full after 4 No space left on device" in out
+    assert "PROCESSES refused after" in out and "SPAWNED" not in out
+
+
+def test_nothing_the_notebook_starts_outlives_its_kernel(tmp_path):
+    marker = f"dlcourse-outlive-{os.getpid()}-{time.time_ns()}"
+    with SandboxedKernel() as kernel:
+        kernel.run("import subprocess, sys, os\n"
+                   f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {marker!r}], start_new_session=True)\n"
+                   "if os.fork() == 0:\n    os.setsid()\n"
+                   f"    os.execv('/bin/sleep', ['sleep', '300', {marker!r}])\n")
+        time.sleep(0.5)
+        assert processes_with(marker), "the test's detached processes should be running while the kernel is"
+    deadline = time.time() + 5
+    while processes_with(marker) and time.time() < deadline:
+        time.sleep(0.1)
+    assert processes_with(marker) == []
+
+
+def test_the_scratch_folder_is_private_and_removed(tmp_path):
+    with SandboxedKernel() as kernel:
+        folder = kernel.folder
+        kernel.run("open('/home/student/work/note.txt', 'w').write('x')")
+        mode = stat.S_IMODE((folder / "scratch" / "kernel").stat().st_mode)
+        assert mode & 0o002 == 0  # not writable by everyone
+    assert not folder.exists()
