@@ -188,6 +188,11 @@ def bwrap_arguments(layout: Layout, limits: Limits, sources: Optional[Dict[str, 
             "--uid", str(INSIDE_UID), "--gid", str(INSIDE_UID)]
     if "disable-userns" in features:
         args.append("--disable-userns")
+    # The private file systems first: a bind below /tmp (a virtual environment there) must land on top of them.
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(limits.shm_size), "--tmpfs", "/dev/shm",
+             "--size", str(limits.tmp_size), "--tmpfs", "/tmp",
+             "--size", str(limits.home_size), "--perms", "0700", "--tmpfs", HOME]
     for root in readonly_roots():
         args += ["--ro-bind", source(root), str(root)]
     for link, target in system_symlinks().items():
@@ -197,10 +202,6 @@ def bwrap_arguments(layout: Layout, limits: Limits, sources: Optional[Dict[str, 
             args += ["--ro-bind", source(Path("/etc", name)), f"/etc/{name}"]
     args += ["--ro-bind", source(layout.etc / "passwd"), "/etc/passwd",
              "--ro-bind", source(layout.etc / "group"), "/etc/group",
-             "--proc", "/proc", "--dev", "/dev",
-             "--size", str(limits.shm_size), "--tmpfs", "/dev/shm",
-             "--size", str(limits.tmp_size), "--tmpfs", "/tmp",
-             "--size", str(limits.home_size), "--perms", "0700", "--tmpfs", HOME,
              "--ro-bind", source(layout.submission), SUBMISSION,
              "--ro-bind", source(layout.package), PACKAGE]
     package = installed_package()

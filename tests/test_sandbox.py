@@ -49,6 +49,14 @@ def test_only_the_system_python_package_and_scratch_are_mounted(tmp_path):
     assert tmpfs == sized == ["/dev/shm", "/tmp", sandbox.HOME]  # every writable tmpfs has a size limit
 
 
+def test_private_file_systems_come_before_the_binds_that_may_lie_below_them(tmp_path):
+    """A virtual environment under /tmp (a fresh clone there) must not vanish under the private /tmp."""
+    args = sandbox.bwrap_arguments(sandbox.Layout(tmp_path / "s"), sandbox.Limits())
+    last_tmpfs = max(i for i, arg in enumerate(args) if arg == "--tmpfs")
+    first_bind = min(i for i, arg in enumerate(args) if arg in ("--ro-bind", "--bind"))
+    assert last_tmpfs < first_bind
+
+
 def test_a_site_packages_install_is_hidden_behind_the_staged_copy(tmp_path, monkeypatch):
     site = Path(sys.prefix).resolve() / "lib" / "site-packages" / "dlcourse"
     monkeypatch.setattr(sandbox, "installed_package", lambda: site)
