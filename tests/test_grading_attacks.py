@@ -233,7 +233,7 @@ def test_what_the_attacks_saw_from_inside(attacked):
     tampered = _printed(course, "attack_tamper_package")
     assert "WROTE" not in tampered and "DENIED" in tampered
     assert _printed(course, "attack_network").count("REFUSED") == 2
-    wrote = _printed(course, "attack_write_outside")
-    # only the sandbox's own private /tmp and home take the files, and vanish with it
-    assert sorted(line.split()[1].rsplit("/", 1)[0] for line in wrote.splitlines() if line.startswith("WROTE")) == \
-        ["/home/student", "/tmp"]
+    wrote = [line.split()[1] for line in _printed(course, "attack_write_outside").splitlines() if line.startswith("WROTE")]
+    # only the sandbox's own private /tmp and home take files (a folder of the repository shows up under the
+    # private /tmp when the virtual environment lives there), and they vanish with the sandbox
+    assert wrote and all(path.startswith(("/tmp/", "/home/student/")) for path in wrote), wrote
