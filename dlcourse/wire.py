@@ -109,7 +109,7 @@ def _plain(value: Any, handle, depth: int, counter: list) -> Any:
 
 
 def _array_fields(array: np.ndarray) -> dict:
-    array = np.ascontiguousarray(array)
+    array = np.require(array, requirements="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
     data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
     return {"dtype": array.dtype.name, "shape": list(array.shape), "b64": base64.b64encode(data).decode("ascii")}
 

@@ -41,6 +41,12 @@ def test_arrays_keep_dtype_shape_and_every_bit(dtype):
     assert back.flags.writeable
 
 
+@pytest.mark.parametrize("value", [np.float32(1.25), np.int64(-3), np.bool_(True), np.array(2.5), np.array(7, dtype=np.int16)])
+def test_scalars_and_zero_dimensional_arrays_keep_no_dimensions(value):
+    back = wire.decode(wire.encode(value))
+    assert type(back) is type(value) and np.shape(back) == () and back.dtype == value.dtype and back == value
+
+
 def test_a_non_contiguous_view_and_a_zero_size_array():
     array = np.arange(12.0).reshape(3, 4)[:, ::2]
     np.testing.assert_array_equal(wire.decode(wire.encode(array)), array)
