@@ -6,56 +6,189 @@ when the work is graded they run in the grader's process (``dlcourse.verdict``),
 the student's answers arrive as plain data, so nothing a notebook redefines can reach
 them.
 
+**The precision policy** (every assignment states it at its top): counts and sizes are
+integers and must be exact (``check_equal``); real numbers must agree to float32
+precision, a relative error of at most ``RTOL`` = 1e-5 plus ``ATOL`` = 1e-6 near zero
+(``check_close``), so float32 and float64 answers both pass; a question that needs more
+(float64, a stable formula) says so in its text and passes its own tolerance.
+
+Messages name the mistake, print integers exactly with thousands separators, and keep
+their lines short, so ``nbgrader validate`` shows them whole.
+
+**Random inputs** of hidden tests come from ``rng(question)``: seeded from the
+assignment, the question and the student (``grading_context``, set by the grader), so
+grading a file again gives the same grade, and different students get different inputs.
+
 >>> import numpy as np
 >>> check_shape(np.zeros((8, 3)), (8, 3), "forward(X)")
+>>> check_equal(176_977_000, 176_981_106, "the network's parameters")
+Traceback (most recent call last):
+...
+AssertionError: the network's parameters should be 176,981,106, got 176,977,000
+>>> check_close(np.float32(0.7310586), 0.7310585786300049, "sigmoid(1)")   # float32 is fine
 >>> check_close(0.5, 0.25, "sigmoid(0)", hint="sigmoid(0) = 1 / (1 + e^0)")
 Traceback (most recent call last):
 ...
-AssertionError: sigmoid(0) should be 0.25, got 0.5. Hint: sigmoid(0) = 1 / (1 + e^0)
+AssertionError: sigmoid(0) should be 0.25, got 0.5
+Hint: sigmoid(0) = 1 / (1 + e^0)
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from typing import Any, Sequence, Tuple
+import textwrap
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-_abs, _len, _isinstance, _float = abs, len, isinstance, float
+RTOL = 1e-5   # float32 precision: about five significant digits
+ATOL = 1e-6   # for values near zero
+WIDTH = 78    # characters per line of a message (nbgrader validate cuts longer lines)
+
+_abs, _isinstance = abs, isinstance
+_context = {"assignment": "", "student": ""}
+
+
+# ---------------------------------------------------------------- random inputs
+
+def grading_context(assignment: str, student: str) -> None:
+    """Set by the grader before each test: whose inputs ``rng`` draws."""
+    _context.update(assignment=str(assignment), student=str(student))
+
+
+def seed(question: str) -> int:
+    """A seed from the assignment, the question and the student (without a grader: the question alone).
+
+    >>> seed("q1") == seed("q1"), seed("q1") == seed("q2")
+    (True, False)
+    """
+    text = f"{_context['assignment']}/{question}/{_context['student']}"
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
+
+
+def rng(question: str) -> np.random.Generator:
+    """NumPy's generator for the random inputs of one question's hidden tests."""
+    return np.random.default_rng(seed(question))
+
+
+def torch_generator(question: str) -> Any:
+    """torch's generator for the random inputs of one question's hidden tests."""
+    import torch
+
+    return torch.Generator().manual_seed(seed(question) % 2**63)
+
+
+# ---------------------------------------------------------------- checks
+
+def check_equal(actual: Any, expected: Any, what: str, hint: str = "", mistakes: Optional[Dict[str, Any]] = None) -> None:
+    """Fail unless ``actual`` is exactly ``expected``: a whole number, or a sequence of them.
+
+    Any honest form passes: an int, a NumPy integer, a float with no fractional part, a
+    tuple or a list or an array of them.  ``mistakes`` maps a common mistake to the
+    answer it gives; a wrong answer equal to one of them is named in the message.
+
+    >>> check_equal(2352, 2368, "conv_params(3, 16, 7)", mistakes={"the biases are missing": 2352})
+    Traceback (most recent call last):
+    ...
+    AssertionError: conv_params(3, 16, 7) should be 2,368, got 2,352
+    It looks like the biases are missing.
+    """
+    if not _equal(actual, expected):
+        found = next((label for label, wrong in (mistakes or {}).items() if _equal(actual, wrong)), "")
+        raise AssertionError(_message(f"{what} should be {_show(expected)}, got {_show(actual)}", hint, found))
+
+
+def check_close(actual: Any, expected: Any, what: str, hint: str = "", rtol: float = RTOL, atol: float = ATOL,
+                mistakes: Optional[Dict[str, Any]] = None) -> None:
+    """Fail unless ``actual`` equals ``expected`` within the tolerances, element by element.
+
+    ``mistakes`` maps a common mistake to the answer it gives (same shape); a wrong
+    answer close to one of them is named in the message.
+    """
+    try:
+        got = np.array(actual, dtype=float)
+    except (TypeError, ValueError):
+        raise AssertionError(_message(f"{what} should be a number or an array of numbers, got {_short(actual)}",
+                                      hint)) from None
+    want = np.array(expected, dtype=float)
+    if got.shape != want.shape:
+        raise AssertionError(_message(f"{what} should have shape {want.shape}, got {got.shape}", hint))
+    for index, (g, w) in enumerate(zip(got.ravel().tolist(), want.ravel().tolist())):
+        if not math.isfinite(g) and math.isfinite(w):
+            raise AssertionError(_message(f"{what} holds {g}{_where(index, want.shape)} where {_fmt(w)} "
+                                          "was expected (an overflow?)", hint))
+        if not _within(g, w, rtol, atol):
+            found = next((label for label, wrong in (mistakes or {}).items() if _all_close(got, wrong, rtol, atol)), "")
+            raise AssertionError(_message(f"{what} should be {_fmt(w)}{_where(index, want.shape)}, got {_fmt(g)}",
+                                          hint, found))
 
 
 def check_shape(actual: Any, expected: Sequence[int], what: str, hint: str = "") -> None:
-    """Fail unless ``actual`` is an array of shape ``expected``."""
+    """Fail unless ``actual`` is an array (or tensor) of shape ``expected``."""
     shape = getattr(actual, "shape", None)
     if shape is None:
-        raise AssertionError(_message(f"{what} should be an array of shape {tuple(expected)}, got {type(actual).__name__}", hint))
+        raise AssertionError(_message(f"{what} should be an array of shape {tuple(expected)}, "
+                                      f"got {type(actual).__name__}", hint))
     if tuple(shape) != tuple(expected):
         raise AssertionError(_message(f"{what} should have shape {tuple(expected)}, got {tuple(shape)}", hint))
 
 
-def check_close(actual: Any, expected: Any, what: str, hint: str = "", rtol: float = 1e-6, atol: float = 1e-9) -> None:
-    """Fail unless ``actual`` equals ``expected`` to within the tolerances, element by element."""
-    try:
-        got = np.array(actual, dtype=float)
-    except (TypeError, ValueError):
-        raise AssertionError(_message(f"{what} should be a number or an array of numbers, got {actual!r}", hint)) from None
-    want = np.array(expected, dtype=float)
-    if got.shape != want.shape:
-        raise AssertionError(_message(f"{what} should have shape {want.shape}, got {got.shape}", hint))
-    flat_got, flat_want = got.ravel().tolist(), want.ravel().tolist()
-    for index, (g, w) in enumerate(zip(flat_got, flat_want)):
-        if not math.isfinite(g) and math.isfinite(w):
-            raise AssertionError(_message(f"{what} holds {g} where {_fmt(w)} was expected (overflow?)", hint))
-        if not _within(g, w, rtol, atol):
-            position = tuple(int(i) for i in np.unravel_index(index, want.shape))
-            where = "" if want.ndim == 0 else f" at index {position[0] if len(position) == 1 else position}"
-            raise AssertionError(_message(f"{what} should be {_fmt(w)}{where}, got {_fmt(g)}", hint))
-
-
-def check_true(condition: bool, message: str) -> None:
+def check_true(condition: Any, message: str) -> None:
     """Fail with ``message`` unless ``condition`` holds."""
-    if condition is not True and not (_isinstance(condition, (np.bool_,)) and bool(condition)):
-        raise AssertionError(message)
+    if condition is not True and not (_isinstance(condition, np.bool_) and bool(condition)):
+        raise AssertionError(_message(message, ""))
+
+
+def check_unchanged(now: Any, before: Any, what: str, hint: str = "") -> None:
+    """Fail if an input array was changed in place (``before`` is a copy taken earlier).
+
+    >>> w = np.array([1.0, 2.0]); before = w.copy(); w[1] += 1e-6
+    >>> check_unchanged(w, before, "w after numerical_gradient", "work on copies")
+    Traceback (most recent call last):
+    ...
+    AssertionError: w after numerical_gradient was changed in place: at index 1 it was 2.0, it is
+    now 2.000001
+    Hint: work on copies
+    """
+    now_array, before_array = np.asarray(now), np.asarray(before)
+    if now_array.shape != before_array.shape:
+        raise AssertionError(_message(f"{what} was changed in place: its shape went from {before_array.shape} "
+                                      f"to {now_array.shape}", hint))
+    changed = np.flatnonzero(~((now_array == before_array) | (np.isnan(now_array) & np.isnan(before_array))))
+    if changed.size:
+        index = int(changed[0])
+        raise AssertionError(_message(
+            f"{what} was changed in place:{_where(index, before_array.shape)} it was "
+            f"{before_array.ravel()[index].item()!r}, it is now {now_array.ravel()[index].item()!r}", hint))
+
+
+# ---------------------------------------------------------------- formatting
+
+def _equal(actual: Any, expected: Any) -> bool:
+    if _is_sequence(expected):
+        return _is_sequence(actual) and len(actual) == len(expected) and \
+            all(_equal(got, want) for got, want in zip(actual, expected))
+    return _same_number(actual, expected)
+
+
+def _all_close(got: np.ndarray, wrong: Any, rtol: float, atol: float) -> bool:
+    try:
+        other = np.array(wrong, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return other.shape == got.shape and all(_within(g, w, rtol, atol) for g, w in zip(got.ravel().tolist(),
+                                                                                       other.ravel().tolist()))
+
+
+def _same_number(got: Any, want: Any) -> bool:
+    if _isinstance(got, (bool, np.bool_)) or not _isinstance(got, (int, float, np.integer, np.floating)):
+        return False
+    return float(got) == float(want) and (not _isinstance(got, (float, np.floating)) or float(got).is_integer())
+
+
+def _is_sequence(value: Any) -> bool:
+    return _isinstance(value, (list, tuple)) or (_isinstance(value, np.ndarray) and value.ndim >= 1)
 
 
 def _within(got: float, want: float, rtol: float, atol: float) -> bool:
@@ -65,12 +198,57 @@ def _within(got: float, want: float, rtol: float, atol: float) -> bool:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.6g}"
+    """A number as a student reads it: whole numbers exactly, with separators; others to 8 digits."""
+    if math.isfinite(value) and float(value).is_integer() and _abs(value) < 1e18:
+        return f"{int(value):,}"
+    return f"{value:.8g}"
 
 
-def _message(text: str, hint: str) -> str:
-    return f"{text}. Hint: {hint}" if hint else text
+def _show(value: Any) -> str:
+    if _is_sequence(value):
+        inner = ", ".join(_show(item) for item in value)
+        return f"[{inner}]" if _isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    if _isinstance(value, (int, np.integer)) and not _isinstance(value, (bool, np.bool_)):
+        return f"{int(value):,}"
+    if _isinstance(value, (float, np.floating)):
+        return _fmt(float(value))
+    return _short(value)
 
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _where(index: int, shape: Tuple[int, ...]) -> str:
+    if len(shape) == 0:
+        return ""
+    position = tuple(int(i) for i in np.unravel_index(index, shape))
+    return f" at index {position[0] if len(position) == 1 else position}"
+
+
+def _message(text: str, hint: str, mistake: str = "") -> str:
+    lines = textwrap.wrap(text, WIDTH, break_on_hyphens=False)
+    if mistake:
+        lines += textwrap.wrap(f"It looks like {mistake}.", WIDTH, break_on_hyphens=False)
+    if hint:
+        lines += textwrap.wrap(f"Hint: {hint}", WIDTH, break_on_hyphens=False)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- torch modules
+
+def modules_of(module: Any, kind: Any) -> List[Any]:
+    """Every module of class ``kind`` in the whole tree of ``module`` (nested ones too)."""
+    return [sub for sub in module.modules() if _isinstance(sub, kind)]
+
+
+def parameter_count(module: Any) -> int:
+    """Learned parameters of a torch module (shared ones once)."""
+    return sum(p.numel() for p in module.parameters())
+
+
+# ---------------------------------------------------------------- reference answers and inputs
 
 def reference_softmax(z: np.ndarray) -> np.ndarray:
     """Row-wise softmax, used by the hidden tests as the expected answer."""
@@ -85,16 +263,18 @@ def reference_forward(X: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndar
 
 
 def random_layers(rng: np.random.Generator) -> Tuple[np.ndarray, ...]:
-    """A random batch and two layers of random sizes for the forward-pass question."""
-    n, d, h, c = (int(v) for v in rng.integers(2, 9, size=4))
+    """A random batch and two layers for the forward-pass question: N, d, h and c all different, c >= 3."""
+    n, d, h, c = (int(v) for v in rng.choice(np.arange(3, 10), size=4, replace=False))
     return (rng.normal(size=(n, d)), rng.normal(size=(d, h)), rng.normal(size=h),
             rng.normal(size=(h, c)), rng.normal(size=c))
 
 
 def random_mlp(rng: np.random.Generator) -> Tuple[np.ndarray, ...]:
-    """A random batch, binary targets and a two-layer network for the backprop questions."""
-    n, d, h = (int(v) for v in rng.integers(2, 7, size=3))
-    return (rng.normal(size=(n, d)), rng.integers(0, 2, size=(n, 1)).astype(float),
+    """A random batch (N, d, h all different), mixed 0/1 targets and a two-layer network for the backprop questions."""
+    n, d, h = (int(v) for v in rng.choice(np.arange(2, 8), size=3, replace=False))
+    targets = np.arange(n) % 2
+    rng.shuffle(targets)
+    return (rng.normal(size=(n, d)), targets.reshape(n, 1).astype(float),
             rng.normal(size=(d, h)), rng.normal(size=h), rng.normal(size=(h, 1)), rng.normal(size=1))
 
 
@@ -103,9 +283,9 @@ def reference_mlp_gradients(X, Y, W1, b1, W2, b2) -> Tuple[np.ndarray, ...]:
     import torch
 
     tensors = [torch.tensor(np.asarray(a, dtype=float), requires_grad=True) for a in (W1, b1, W2, b2)]
-    hidden = torch.sigmoid(torch.tensor(X) @ tensors[0] + tensors[1])
+    hidden = torch.sigmoid(torch.tensor(np.asarray(X, dtype=float)) @ tensors[0] + tensors[1])
     output = torch.sigmoid(hidden @ tensors[2] + tensors[3])
-    torch.nn.functional.binary_cross_entropy(output, torch.tensor(Y)).backward()
+    torch.nn.functional.binary_cross_entropy(output, torch.tensor(np.asarray(Y, dtype=float))).backward()
     return tuple(t.grad.numpy() for t in tensors)
 
 
@@ -113,25 +293,32 @@ def random_exam_network(rng: np.random.Generator) -> Tuple[Tuple[int, int, int],
     """A random valid network in the tuple form of assignment 3, and its input shape.
 
     Layers: ("conv", filters, k, s, p), ("maxpool", k, s, p), ("avgpool", k, s, p),
-    ("flatten",), ("fc", units).
+    ("flatten",), ("fc", units).  Every network has at least two layers before the
+    flatten, one with a stride of 2 or more and one with padding, and rectangular inputs.
     """
     from dlcourse.calc import conv_output_size
 
-    shape = (int(rng.integers(1, 4)), int(rng.integers(24, 97)), int(rng.integers(24, 97)))
-    size, layers = shape[1:], []
-    for _ in range(int(rng.integers(2, 5))):
-        if rng.random() < 0.6:
-            k, s, p = int(rng.integers(1, 6)), int(rng.integers(1, 3)), int(rng.integers(0, 3))
-            layer = ("conv", int(rng.integers(2, 33)), k, s, p)
-        else:
-            k = int(rng.integers(2, 4))
-            layer = (str(rng.choice(["maxpool", "avgpool"])), k, int(rng.integers(1, 3)), int(rng.integers(0, 2)))
-            k, s, p = layer[1], layer[2], layer[3]
-        if min(size) + 2 * p < k:
+    while True:
+        height, width = (int(v) for v in rng.choice(np.arange(24, 97), size=2, replace=False))
+        shape = (int(rng.integers(1, 4)), height, width)
+        size, layers = shape[1:], []
+        for _ in range(int(rng.integers(2, 5))):
+            if rng.random() < 0.6:
+                k, s, p = int(rng.integers(1, 6)), int(rng.integers(1, 4)), int(rng.integers(0, 3))
+                layer = ("conv", int(rng.integers(2, 33)), k, s, p)
+            else:
+                k = int(rng.integers(2, 4))
+                layer = (str(rng.choice(["maxpool", "avgpool"])), k, int(rng.integers(1, 4)), int(rng.integers(0, k // 2 + 1)))
+                k, s, p = layer[1], layer[2], layer[3]
+            if min(size) + 2 * p < k:
+                break
+            size = tuple(conv_output_size(n, k, s, p) for n in size)
+            layers.append(layer)
+        strided = any(layer[-2] >= 2 for layer in layers)
+        padded = any(layer[-1] >= 1 for layer in layers)
+        if len(layers) >= 2 and strided and padded:
             break
-        size = tuple(conv_output_size(n, k, s, p) for n in size)
-        layers.append(layer)
-    layers += [("flatten",), ("fc", int(rng.integers(2, 65))), ("fc", int(rng.integers(2, 11)))]
+    layers += [("flatten",), ("fc", int(rng.integers(2, 65))), ("fc", int(rng.integers(3, 11)))]
     return shape, layers
 
 
@@ -167,8 +354,3 @@ def reference_receptive_field(kernels: Sequence[int], strides: Sequence[int]) ->
         field += (kernel - 1) * jump
         jump *= stride
     return field
-
-
-def parameter_count(module: Any) -> int:
-    """Learned parameters of a torch module (shared ones once)."""
-    return sum(p.numel() for p in module.parameters())

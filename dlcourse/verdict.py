@@ -35,20 +35,21 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import nbformat
+import numpy as np
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader import utils as nbgrader_utils
-from nbgrader.api import Gradebook
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool, Integer, List as ListTrait
 
-from . import sandbox
+from . import checks, sandbox
 from .remote import KernelLost, NotebookError, NotebookNames, NotebookTimeout, RaisedInNotebook, Session
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
@@ -142,6 +143,7 @@ class SandboxedExecute(Execute):
         self.reset_execution_trackers()
         self.shutdown_kernel = "immediate"
         neutralise_student_markdown(nb)
+        self._identity = (info["assignment"], info["student"])
         outcomes = self._grade(nb, resources, plan, settings)
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -254,7 +256,9 @@ class SandboxedExecute(Execute):
         session = Session(self.kc, self.km, run_sync(_await))
         names = NotebookNames(session)
         budget = float(self.timeout or 30)
+        assignment, student = self._identity
         for name, source, is_test in plan.cells:
+            seed_everything(assignment, name, student)
             if not is_test:
                 session.begin(budget)
                 try:
@@ -269,7 +273,7 @@ class SandboxedExecute(Execute):
             names.forget_notebook_names()
             session.begin(budget)
             try:
-                outcomes[name] = run_test(source, names, session, name)
+                outcomes[name] = run_test(source, names, name, reached=lambda: session.calls > 0)
             except KernelLost as error:
                 outcomes[name] = [error_output("KernelLost", f"{error}; this test scored 0 and the notebook was "
                                                              "started again for the remaining tests")]
@@ -324,15 +328,34 @@ def python_only(source: str) -> str:
                      for line in source.splitlines())
 
 
-def run_test(source: str, names: NotebookNames, session: Session, name: str) -> List[nbformat.NotebookNode]:
-    """One test cell: its outputs, an error output when it failed."""
+def seed_everything(assignment: str, question: str, student: str) -> None:
+    """The same random inputs for the same student, question and assignment, every time.
+
+    Sets the context of ``dlcourse.checks.rng`` and seeds NumPy's and torch's global
+    generators, for tests that use them directly.
+    """
+    checks.grading_context(assignment, student)
+    value = checks.seed(question)
+    np.random.seed(value % 2**32)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(value % 2**63)
+
+
+def run_test(source: str, names: Dict[str, Any], name: str,
+             reached: Callable[[], bool] = lambda: True) -> List[nbformat.NotebookNode]:
+    """One test cell run in ``names``: its outputs, with an error output when it failed.
+
+    ``reached()`` says whether the test called the student's code at all; a test that
+    did not scores 0 (an empty or neutered test is a failure, not a pass).
+    """
     printed = io.StringIO()
     outputs: List[nbformat.NotebookNode] = []
     failure = None
     try:
         with contextlib.redirect_stdout(printed):
             exec(compile(python_only(source), f"<{name}>", "exec"), names)  # noqa: S102
-        if session.calls == 0:
+        if not reached():
             failure = error_output("AssertionError", "this test never reached your code, so it cannot give points")
     except KernelLost:
         raise
@@ -377,6 +400,26 @@ def _remove(folder: Path) -> None:
     shutil.rmtree(folder, onerror=allow)
 
 
+class RestoreLockedCells(OverwriteCells):
+    """nbgrader's OverwriteCells, without a warning for a test cell the student left as released.
+
+    A released test cell lacks its hidden tests, so nbgrader took every one of them for a
+    changed cell ("Attribute 'checksum' ... has changed").  A cell equal to the released
+    version is restored quietly; a cell the student really edited is still reported.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is not None and cell.metadata["nbgrader"].get("locked"):
+            try:
+                source = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id).source
+            except MissingEntry:
+                source = None
+            if source is not None and HIDDEN.sub("", source).strip() == cell.source.strip():
+                cell.source = source
+        return super().preprocess_cell(cell, resources, cell_index)
+
+
 class HideHiddenTests(NbGraderPreprocessor):
     """Feedback step: replace the code of hidden tests with a note (their messages stay)."""
 
@@ -384,3 +427,42 @@ class HideHiddenTests(NbGraderPreprocessor):
         if cell.cell_type == "code" and "### BEGIN HIDDEN TESTS" in cell.source:
             cell.source = HIDDEN.sub(HIDDEN_NOTE, cell.source)
         return cell, resources
+
+
+class PendingManualGrades(NbGraderPreprocessor):
+    """Feedback step: an answer graded by hand that is not graded yet says so, instead of showing 0.
+
+    Runs after nbgrader's ``GetGrades``: such a cell keeps its text but loses its score
+    line, gets a note, and its points leave the notebook's total until it is graded;
+    generating the feedback again after grading by hand shows the score.
+    """
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            ungraded = set()
+            for cell in nb.cells:
+                meta = cell.metadata.get("nbgrader", {})
+                if meta.get("grade") and meta.get("solution"):
+                    grade = gradebook.find_grade(meta["grade_id"], info["notebook"], info["assignment"], info["student"])
+                    if grade.manual_score is None and grade.auto_score is None:
+                        ungraded.add(meta["grade_id"])
+        pending = 0.0
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade_id") in ungraded and meta.get("grade"):
+                pending += float(meta.get("points") or 0)
+                meta["grade"] = False
+                cell.source = (f"*Not graded yet: this answer is graded by hand ({_points(meta.get('points'))}); "
+                               "the feedback will be sent again once it is.*\n\n" + cell.source)
+        if pending:
+            resources["nbgrader"]["max_score"] = float(resources["nbgrader"]["max_score"]) - pending
+            nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+                f"*{_points(pending)} of written answers are not graded yet; the score above leaves them out.*"))
+        return nb, resources
+
+
+def _points(value: Any) -> str:
+    number = float(value or 0)
+    shown = int(number) if number.is_integer() else number
+    return f"{shown} point{'' if number == 1 else 's'}"
