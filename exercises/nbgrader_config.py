@@ -31,10 +31,21 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# Feedback shows which hidden checks failed and their messages, never their code.
+# Locked cells are restored from the gradebook as nbgrader does, without a warning for
+# test cells that are exactly as released (they lack only their hidden tests).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "dlcourse.verdict.RestoreLockedCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Feedback shows which hidden checks failed and their messages, never their code; a
+# written answer not graded by hand yet says so instead of showing 0.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "dlcourse.verdict.HideHiddenTests",
+    "dlcourse.verdict.PendingManualGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
@@ -46,7 +57,7 @@ c.Execute.interrupt_on_timeout = True
 
 # A submission whose grade cells were deleted gets them back from the gradebook, so it is
 # graded automatically instead of being left "needs manual grading".
-c.OverwriteCells.add_missing_cells = True
+c.OverwriteCells.add_missing_cells = True  # (RestoreLockedCells is an OverwriteCells)
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
