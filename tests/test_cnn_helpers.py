@@ -27,7 +27,8 @@ def test_small_cnn_reaches_97_percent():
     assert run.test_accuracy[-1] >= 0.97
     assert len(run.train_loss) == 40 and run.train_loss[-1] < run.train_loss[0]
     confusion = torch.tensor(run.confusion)
-    assert int(confusion.sum()) == 450 and int(confusion.trace()) / 450 == pytest.approx(run.test_accuracy[-1], abs=1e-6)
+    assert (int(confusion.sum()) == 450
+            and int(confusion.trace()) / 450 == pytest.approx(run.test_accuracy[-1], abs=1e-6))
     with pytest.raises(ValueError, match="epochs must be at least 1"):
         train_digits_cnn(epochs=0)
 
@@ -35,7 +36,8 @@ def test_small_cnn_reaches_97_percent():
 def test_small_cnn_shape_and_size():
     model = small_cnn()
     assert model(torch.zeros(2, 1, 16, 16)).shape == (2, 10)
-    assert sum(p.numel() for p in model.parameters()) == (16 * 9 + 16 + 32) + (32 * 16 * 9 + 32 + 64) + (512 * 64 + 64) + (64 * 10 + 10)
+    assert sum(p.numel() for p in model.parameters()) == ((16 * 9 + 16 + 32) + (32 * 16 * 9 + 32 + 64)
+                                                          + (512 * 64 + 64) + (64 * 10 + 10))
 
 
 def test_confusion_figure_refuses_a_wrong_matrix():
@@ -48,8 +50,12 @@ def test_grouped_rows_keep_the_totals():
         model = resnet50()
     full = summarize(model, (2, 3, 64, 64))
     grouped = group_rows(full)
-    assert [row.name for row in grouped.rows] == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
-    assert (grouped.params, grouped.macs, grouped.activation_count()) == (full.params, full.macs, full.activation_count())
+    assert [row.path for row in grouped.rows] == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3",
+                                                  "layer4", "avgpool", "fc"]
+    assert [row.kind for row in grouped.rows][:5] == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Sequential"]
+    assert grouped.rows[4].name == "layer1 (Sequential)"
+    assert ((grouped.params, grouped.macs, grouped.activation_count())
+            == (full.params, full.macs, full.activation_count()))
     assert len(group_rows(full, depth=2).rows) > len(grouped.rows)
     with pytest.raises(ValueError, match="depth must be a positive int"):
         group_rows(full, depth=0)

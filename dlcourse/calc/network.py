@@ -40,7 +40,8 @@ class Network(Summary):
                     f"layer {position} ({layer.name}) cannot follow input of shape {shape}: {error}"
                 ) from None
             stored = _count(result.output_shape) if result.stores_output else 0
-            rows.append(Row(layer.name, result.output_shape, result.params, result.macs, stored))
+            rows.append(Row(layer.name, result.output_shape, result.params, result.macs, stored,
+                            kind=type(layer).__name__))
             shape = result.output_shape
         super().__init__(_check_input_shape(input_shape), rows)
         self.layers = list(layers)

@@ -100,7 +100,7 @@ NO_MAC_OPS = frozenset(
     upsample_bilinear2d upsample_linear1d upsample_bicubic2d constant_pad_nd
     reflection_pad1d reflection_pad2d replication_pad1d replication_pad2d
     bernoulli bernoulli_ native_dropout rand rand_like randn randn_like pixel_shuffle
-    pixel_unshuffle channel_shuffle one_hot _local_scalar_dense
+    pixel_unshuffle channel_shuffle one_hot _local_scalar_dense _prelu_kernel max_unpool2d max_unpool3d
     """.split()
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 Shape = Tuple[int, ...]
 
@@ -29,6 +29,8 @@ class Row:
     macs: Optional[int]
     activations: int
     note: str = ""
+    path: str = ""   # the module's name in its model ("features.0"); "" for a Network layer
+    kind: str = ""   # the module's or layer's class ("Conv2d")
 
     @property
     def flops(self) -> Optional[int]:
@@ -49,17 +51,26 @@ class Summary:
         rows: Sequence[Row],
         params: Optional[int] = None,
         notes: Sequence[str] = (),
+        output_shape: Any = None,
     ) -> None:
         self.input_shape: Shape = tuple(input_shape)
         self.rows: List[Row] = list(rows)
         self._params = params
+        self._output_shape = output_shape
         self.notes: List[str] = list(notes)
         # values in the input(s); ``summarize`` sets it when a module takes several inputs
         self.input_values: int = math.prod(self.input_shape)
+        # module path -> (class name, output shape) of every module ``summarize`` saw run
+        self.modules: Dict[str, Tuple[str, Any]] = {}
 
     @property
-    def output_shape(self) -> Shape:
-        """Shape after the last row (the input shape if there are no rows)."""
+    def output_shape(self) -> Any:
+        """The shape of what the model returns: a tuple; a tuple or dict of them for several outputs.
+
+        For a ``Network``, the shape after the last row (the input shape if there are no rows).
+        """
+        if self._output_shape is not None:
+            return self._output_shape
         return self.rows[-1].output_shape if self.rows else self.input_shape
 
     @property
@@ -102,10 +113,12 @@ class Summary:
         """Plain data for JSON output."""
         return {
             "input_shape": list(self.input_shape),
-            "output_shape": list(self.output_shape),
+            "output_shape": _plain_shape(self.output_shape),
             "rows": [
                 {
                     "name": row.name,
+                    "path": row.path,
+                    "kind": row.kind,
                     "output_shape": list(row.output_shape),
                     "params": row.params,
                     "macs": row.macs,
@@ -131,6 +144,15 @@ class Summary:
 
     def _repr_html_(self) -> str:
         return format_html(self)
+
+
+def _plain_shape(shape: Any) -> Any:
+    """A shape, or a tuple or dict of shapes, as JSON-friendly lists and dicts."""
+    if isinstance(shape, dict):
+        return {str(key): _plain_shape(value) for key, value in shape.items()}
+    if isinstance(shape, tuple) and shape and all(isinstance(item, (tuple, dict)) for item in shape):
+        return [_plain_shape(item) for item in shape]
+    return list(shape) if isinstance(shape, tuple) else shape
 
 
 _HEADERS = ("#", "layer", "output shape", "params", "MACs")
@@ -217,7 +239,8 @@ def format_html(summary: Summary) -> str:
     align = ("right", "left", "left", "right", "right")
     head = "".join(f'<th style="{cell}text-align:{a}">{html.escape(h)}</th>' for h, a in zip(_HEADERS, align))
     body = "".join(
-        "<tr>" + "".join(f'<td style="{cell}text-align:{a}">{html.escape(value)}</td>' for value, a in zip(row, align)) + "</tr>"
+        "<tr>" + "".join(f'<td style="{cell}text-align:{a}">{html.escape(value)}</td>'
+                         for value, a in zip(row, align)) + "</tr>"
         for row in _cells(summary)
     )
     totals = "<br>".join(html.escape(text) for text in _total_lines(summary))

@@ -1,20 +1,26 @@
 """``summarize``: rows and totals for any ``torch.nn.Module``, computed on the meta device.
 
-The module runs once with meta tensors in place of its parameters, buffers and
-input: shapes flow through every operator but no memory is allocated, so a
-34 GB activation map costs nothing.  ``torch.func.functional_call`` swaps the
-tensors in for the call and puts the originals back; hooks are removed
-afterwards, so the module is left exactly as it was.
+The module is never touched: ``summarize`` runs a copy of it whose parameters,
+buffers and tensor attributes are meta tensors of the same shapes (shared ones stay
+shared, so tied weights count once), and puts its hooks on that copy.  Shapes flow
+through every operator but no memory is allocated, so a 34 GB activation map costs
+nothing, and pruned, parametrized, hooked or lazy modules come out exactly as they
+went in (a lazy module is initialised in the copy only).
 
 Each operator call is counted with the rules in ``op_rules`` and charged to
 the innermost module running it.  A leaf module always gets a row; a container
 gets a row only for work done in its own ``forward`` (``nn.MultiheadAttention``
 calls its projections without calling ``out_proj``), or for parameters no
-called submodule claimed.
+called submodule claimed.  The summary's ``output_shape`` is what the forward
+returns (a tuple or a dict of shapes when it returns several tensors), and
+``Summary.modules`` records every module's class and output shape, which
+``group_rows`` uses.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Sequence, Set, Tuple, Union
@@ -78,8 +84,8 @@ def summarize(
     ``input_size`` includes the batch dimension, as in torchinfo, and the
     totals are for that batch; pass a list of sizes for a module that takes
     several inputs.  Extra keyword arguments go to ``module.forward``.
-    Shared parameters count once.  Nothing is allocated: the call runs on the
-    meta device.
+    Shared parameters count once.  Nothing is allocated and the module is not
+    changed: a copy of it runs on the meta device.
 
     >>> from torch import nn
     >>> net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Flatten(),
@@ -90,57 +96,143 @@ def summarize(
     """
     if not isinstance(module, nn.Module):
         raise ValueError(f"summarize needs a torch.nn.Module, got {type(module).__name__}")
+    _refuse_torchscript(module)
     sizes = _check_sizes(input_size)
     inputs = [torch.empty(size, dtype=dtype, device="meta") for size in sizes]
+    model = meta_copy(module)
     calls: List[_Call] = []
     rows: List[Row] = []
     claimed: Set[int] = set()
-    subtree = {sub: [(id(p), p.numel()) for p in sub.parameters()] for sub in module.modules()}
-    names = {sub: name for name, sub in module.named_modules(remove_duplicate=False)}
-    handles = []
+    seen: Dict[str, Tuple[str, Any]] = {}
+    names: Dict[nn.Module, str] = {}
+    for name, sub in model.named_modules(remove_duplicate=False):
+        names.setdefault(sub, name)
 
     def before(sub: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
         calls.append(_Call(names.get(sub, ""), sub, list(_tensors((args, kwargs)))))
 
     def after(sub: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any], output: Any) -> None:
         call = calls.pop()
+        seen.setdefault(call.name, (type(sub).__name__, shape_of(output)))
         params = 0
-        for key, count in subtree[sub]:
-            if key not in claimed:
-                claimed.add(key)
-                params += count
+        for parameter in sub.parameters():
+            if id(parameter) not in claimed and not isinstance(parameter, nn.parameter.UninitializedParameter):
+                claimed.add(id(parameter))
+                params += parameter.numel()
         is_leaf = next(sub.children(), None) is None
         if is_leaf or call.macs or call.unknown_ops or params:
             rows.append(_row(call, output, params, is_leaf))
 
-    for sub in module.modules():
-        handles.append(sub.register_forward_pre_hook(before, with_kwargs=True))
-        handles.append(sub.register_forward_hook(after, with_kwargs=True))
-    meta_tensors = {
-        # torch.empty, not empty_like: on a module already on the meta device,
-        # empty_like runs a Python reference that imports sympy
-        name: torch.empty(tensor.shape, dtype=tensor.dtype, device="meta")
-        for name, tensor in list(module.named_parameters()) + list(module.named_buffers())
-    }
+    for sub in model.modules():
+        sub.register_forward_pre_hook(before, with_kwargs=True)
+        sub.register_forward_hook(after, with_kwargs=True)
     try:
-        with torch.no_grad(), _Counter(calls):
-            torch.func.functional_call(module, meta_tensors, tuple(inputs), forward_kwargs)
-    except (RuntimeError, TypeError, ValueError, IndexError, AssertionError) as error:
-        shapes = ", ".join(str(tuple(size)) for size in sizes)
-        raise ValueError(
-            f"{type(module).__name__} cannot run on input of size {shapes} "
-            f"(batch dimension first): {error}"
-        ) from None
-    finally:
-        for handle in handles:
-            handle.remove()
-    total_params = sum(p.numel() for p in module.parameters())
+        with torch.no_grad(), _Counter(calls), _distributions_unchecked():
+            output = model(*inputs, **forward_kwargs)
+    except (RuntimeError, TypeError, ValueError, IndexError, AssertionError, NotImplementedError) as error:
+        raise ValueError(_explain(error, module, calls, sizes)) from None
+    total_params = sum(p.numel() for p in model.parameters())
     notes = [f"totals are for the whole input of size {', '.join(str(s) for s in sizes)}"]
-    summary = Summary(sizes[0], rows, params=total_params, notes=notes)
+    if any(isinstance(p, nn.parameter.UninitializedParameter) for p in module.parameters()):
+        notes.append("a lazy module: its parameters were counted in a copy initialised by this input; "
+                     "the module itself is still uninitialised")
+    summary = Summary(sizes[0], rows, params=total_params, notes=notes, output_shape=shape_of(output))
+    summary.modules = seen
     if len(sizes) > 1:
         summary.notes.append(f"{len(sizes)} inputs: {', '.join(str(s) for s in sizes)}")
         summary.input_values = sum(math.prod(size) for size in sizes)
     return summary
+
+
+def meta_copy(module: nn.Module) -> nn.Module:
+    """A deep copy of ``module`` with every tensor in it replaced by a meta tensor of its shape.
+
+    Parameters stay parameters (a lazy one stays uninitialised, on the meta device),
+    buffers stay buffers, and a tensor reachable under two names is one tensor in the
+    copy too.  No tensor data is copied.
+
+    >>> from torch import nn
+    >>> shared = nn.Linear(4, 4)
+    >>> copied = meta_copy(nn.Sequential(shared, nn.ReLU(), shared))
+    >>> copied[0] is copied[2], copied[0].weight.device.type, shared.weight.device.type
+    (True, 'meta', 'cpu')
+    """
+    memo: Dict[int, Any] = {}
+    for sub in module.modules():
+        for value in [*vars(sub).values(), *sub._parameters.values(), *sub._buffers.values()]:
+            if isinstance(value, torch.Tensor) and id(value) not in memo:
+                memo[id(value)] = _meta_twin(value)
+    return copy.deepcopy(module, memo)
+
+
+def _meta_twin(tensor: torch.Tensor) -> torch.Tensor:
+    if isinstance(tensor, nn.parameter.UninitializedParameter):
+        return nn.parameter.UninitializedParameter(requires_grad=tensor.requires_grad, device="meta",
+                                                   dtype=tensor.dtype)
+    if isinstance(tensor, nn.parameter.UninitializedBuffer):
+        return nn.parameter.UninitializedBuffer(requires_grad=tensor.requires_grad, device="meta", dtype=tensor.dtype)
+    twin = torch.empty(tensor.shape, dtype=tensor.dtype, device="meta")
+    if isinstance(tensor, nn.Parameter):
+        return nn.Parameter(twin, requires_grad=tensor.requires_grad)
+    return twin
+
+
+def shape_of(value: Any) -> Any:
+    """The shape of a forward's result: a tuple for a tensor; a tuple or dict of shapes for several.
+
+    A ``torch.distributions`` object has the shape of one sample of it; ``None`` (an
+    output left out, as ``need_weights=False`` does) stays ``None``; anything else has
+    the shape ``()``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, torch.Tensor):
+        return tuple(value.shape)
+    if isinstance(value, (list, tuple)):
+        return tuple(shape_of(item) for item in value)
+    if isinstance(value, dict):
+        return {key: shape_of(item) for key, item in value.items()}
+    if isinstance(value, torch.distributions.Distribution):
+        return tuple(value.batch_shape) + tuple(value.event_shape)
+    return ()
+
+
+@contextlib.contextmanager
+def _distributions_unchecked() -> Iterator[None]:
+    """Distributions check their arguments' values by default, which meta tensors do not have."""
+    previous = torch.distributions.Distribution._validate_args
+    torch.distributions.Distribution.set_default_validate_args(False)
+    try:
+        yield
+    finally:
+        torch.distributions.Distribution.set_default_validate_args(previous)
+
+
+def _refuse_torchscript(module: nn.Module) -> None:
+    for name, sub in module.named_modules():
+        if isinstance(sub, torch.jit.ScriptModule):
+            where = f"its submodule {name!r}" if name else "it"
+            raise ValueError(f"{type(module).__name__} cannot be summarized: {where} is a TorchScript module, "
+                             "which runs compiled code that summarize cannot follow; summarize the Python module "
+                             "it was scripted or traced from")
+
+
+def _explain(error: BaseException, module: nn.Module, calls: List[_Call], sizes: List[Tuple[int, ...]]) -> str:
+    """A message that says which module failed, why, and what to do."""
+    shapes = ", ".join(str(tuple(size)) for size in sizes)
+    where = (f"its module {calls[-1].name!r} ({type(calls[-1].module).__name__})" if calls and calls[-1].name
+             else "its forward")
+    text = str(error)
+    if "item() cannot be called on meta tensors" in text or "Cannot copy out of meta tensor" in text \
+            and "item" in text or "data-dependent" in text:
+        return (f"{type(module).__name__} cannot be summarized on the meta device: {where} reads a value of a tensor "
+                "(.item(), a Python if on a tensor, or similar), and summarize knows only shapes. "
+                "Summarize the parts of the model before and after that step separately.")
+    if "meta" in text and ("device" in text or "copy out" in text.lower()):
+        return (f"{type(module).__name__} cannot be summarized on the meta device: {where} moves data to another "
+                f"device or mixes devices ({text.splitlines()[0]}). Remove the .to(...)/.cuda() call from the "
+                "forward, or summarize the part of the model that does not move data.")
+    return f"{type(module).__name__} cannot run on input of size {shapes} (batch dimension first): {text}"
 
 
 def _row(call: _Call, output: Any, params: int, is_leaf: bool) -> Row:
@@ -157,7 +249,7 @@ def _row(call: _Call, output: Any, params: int, is_leaf: bool) -> Row:
     if not is_leaf:
         notes.append("own forward")
     macs = None if call.unknown_ops else call.macs
-    return Row(name, shape, params, macs, stored, "; ".join(notes))
+    return Row(name, shape, params, macs, stored, "; ".join(notes), path=call.name, kind=kind)
 
 
 def _aliases(tensor: torch.Tensor, inputs: Sequence[torch.Tensor]) -> bool:
@@ -201,35 +293,46 @@ def _check_sizes(input_size: InputSize) -> List[Tuple[int, ...]]:
 
 
 def group_rows(summary: Summary, depth: int = 1) -> Summary:
-    """The same summary with rows merged by the first ``depth`` parts of their module names.
+    """The same summary with rows merged by the first ``depth`` parts of their module paths.
 
     A ResNet-50 summary has 158 rows; grouped at depth 1 it has one row per stage
     (conv1, bn1, relu, maxpool, layer1 … layer4, avgpool, fc), with parameters, MACs and
-    stored values summed and the output shape of the group's last row.  Totals are unchanged.
+    stored values summed.  A group is named by its path and the class of the module it
+    stands for, and has that module's output shape (a block whose branches are
+    concatenated has the shape of the concatenation, not of its last branch).  Totals are
+    unchanged.
 
     >>> from torch import nn
     >>> net = nn.Sequential(nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.Linear(8, 2))
-    >>> [(row.name, row.params) for row in group_rows(summarize(net, (1, 4))).rows]
-    [('0', 40), ('1', 18)]
+    >>> [(row.name, row.output_shape, row.params) for row in group_rows(summarize(net, (1, 4))).rows]
+    [('0 (Sequential)', (1, 8), 40), ('1 (Linear)', (1, 2), 18)]
     """
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be a positive int, got {depth!r}")
     groups: Dict[str, List[Row]] = {}
     for row in summary.rows:
-        path = row.name.split(" (")[0]
-        key = ".".join(path.split(".")[:depth]) if path else row.name
+        key = ".".join(row.path.split(".")[:depth]) if row.path else row.name
         groups.setdefault(key, []).append(row)
     rows = []
     for key, members in groups.items():
         unknown = any(member.macs is None for member in members)
+        kind, shape = summary.modules.get(key, (members[-1].kind, members[-1].output_shape))
+        if len(members) == 1 and members[0].path == key:
+            name, note = members[0].name, members[0].note
+        else:
+            name, note = (f"{key} ({kind})" if kind else key), f"{len(members)} rows"
         rows.append(Row(
-            key,
-            members[-1].output_shape,
+            name,
+            shape,
             sum(member.params for member in members),
             None if unknown else sum(member.macs or 0 for member in members),
             sum(member.activations for member in members),
-            f"{len(members)} rows" if len(members) > 1 else members[0].note,
+            note,
+            path=key if members[0].path else "",
+            kind=kind,
         ))
-    grouped = Summary(summary.input_shape, rows, params=summary.params, notes=summary.notes)
+    grouped = Summary(summary.input_shape, rows, params=summary.params, notes=summary.notes,
+                      output_shape=summary._output_shape)
     grouped.input_values = summary.input_values
+    grouped.modules = summary.modules
     return grouped
