@@ -81,7 +81,8 @@ def torch_generator(question: str) -> Any:
 
 # ---------------------------------------------------------------- checks
 
-def check_equal(actual: Any, expected: Any, what: str, hint: str = "", mistakes: Optional[Dict[str, Any]] = None) -> None:
+def check_equal(actual: Any, expected: Any, what: str, hint: str = "",
+                mistakes: Optional[Dict[str, Any]] = None) -> None:
     """Fail unless ``actual`` is exactly ``expected``: a whole number, or a sequence of them.
 
     Any honest form passes: an int, a NumPy integer, a float with no fractional part, a
@@ -250,16 +251,11 @@ def parameter_count(module: Any) -> int:
 
 # ---------------------------------------------------------------- reference answers and inputs
 
-def reference_softmax(z: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, used by the hidden tests as the expected answer."""
-    z = np.asarray(z, dtype=float)
-    shifted = np.exp(z - z.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
 def reference_forward(X: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray) -> np.ndarray:
     """ReLU hidden layer, softmax output: the expected answer of the forward-pass question."""
-    return reference_softmax(np.maximum(X @ W1 + b1, 0.0) @ W2 + b2)
+    from dlcourse.activations import softmax
+
+    return softmax(np.maximum(X @ W1 + b1, 0.0) @ W2 + b2)
 
 
 def random_layers(rng: np.random.Generator) -> Tuple[np.ndarray, ...]:
@@ -289,58 +285,39 @@ def reference_mlp_gradients(X, Y, W1, b1, W2, b2) -> Tuple[np.ndarray, ...]:
     return tuple(t.grad.numpy() for t in tensors)
 
 
-def random_exam_network(rng: np.random.Generator) -> Tuple[Tuple[int, int, int], list]:
-    """A random valid network in the tuple form of assignment 3, and its input shape.
+def random_exam_network(question: str) -> Tuple[Tuple[int, int, int], list, Any]:
+    """A random network for assignment 3's hidden tests: its input shape, its layers as the
+    assignment's tuples, and the same network as a ``dlcourse.calc.Network`` (the expected answers).
 
-    Layers: ("conv", filters, k, s, p), ("maxpool", k, s, p), ("avgpool", k, s, p),
-    ("flatten",), ("fc", units).  Every network has at least two layers before the
-    flatten, one with a stride of 2 or more and one with padding, and rectangular inputs.
+    The network comes from the course's one generator, ``dlcourse.exam.random_network``,
+    seeded like ``rng(question)``; the tuples are ("conv", filters, k, s, p),
+    ("maxpool", k, s, p), ("avgpool", k, s, p), ("flatten",) and ("fc", units).
     """
-    from dlcourse.calc import conv_output_size
+    import random
 
-    while True:
-        height, width = (int(v) for v in rng.choice(np.arange(24, 97), size=2, replace=False))
-        shape = (int(rng.integers(1, 4)), height, width)
-        size, layers = shape[1:], []
-        for _ in range(int(rng.integers(2, 5))):
-            if rng.random() < 0.6:
-                k, s, p = int(rng.integers(1, 6)), int(rng.integers(1, 4)), int(rng.integers(0, 3))
-                layer = ("conv", int(rng.integers(2, 33)), k, s, p)
-            else:
-                k = int(rng.integers(2, 4))
-                layer = (str(rng.choice(["maxpool", "avgpool"])), k, int(rng.integers(1, 4)), int(rng.integers(0, k // 2 + 1)))
-                k, s, p = layer[1], layer[2], layer[3]
-            if min(size) + 2 * p < k:
-                break
-            size = tuple(conv_output_size(n, k, s, p) for n in size)
-            layers.append(layer)
-        strided = any(layer[-2] >= 2 for layer in layers)
-        padded = any(layer[-1] >= 1 for layer in layers)
-        if len(layers) >= 2 and strided and padded:
-            break
-    layers += [("flatten",), ("fc", int(rng.integers(2, 65))), ("fc", int(rng.integers(3, 11)))]
-    return shape, layers
+    from dlcourse import calc
+    from dlcourse.exam import random_network
+
+    generator = random.Random(seed(question))
+    shape = (generator.choice([1, 3]), generator.randint(40, 120), generator.randint(40, 120))
+    layers = random_network(generator, shape, classes=generator.randint(3, 10), hidden=(16, 32, 64, 100))
+    return shape, [as_tuple(layer) for layer in layers], calc.Network(shape, layers)
 
 
-def calc_network(input_shape: Sequence[int], layers: Sequence[tuple]):
-    """The same network as a ``dlcourse.calc.Network``: the expected answers of assignment 3."""
+def as_tuple(layer: Any) -> tuple:
+    """A ``dlcourse.calc`` layer in assignment 3's tuple form."""
     from dlcourse import calc
 
-    specs = []
-    for layer in layers:
-        kind = layer[0]
-        if kind == "conv":
-            specs.append(calc.Conv2d(layer[1], layer[2], stride=layer[3], padding=layer[4]))
-        elif kind in ("maxpool", "avgpool"):
-            cls = calc.MaxPool2d if kind == "maxpool" else calc.AvgPool2d
-            specs.append(cls(layer[1], stride=layer[2], padding=layer[3]))
-        elif kind == "flatten":
-            specs.append(calc.Flatten())
-        elif kind == "fc":
-            specs.append(calc.Linear(layer[1]))
-        else:
-            raise ValueError(f"unknown layer kind {kind!r}")
-    return calc.Network(tuple(input_shape), specs)
+    if isinstance(layer, calc.Conv2d):
+        return ("conv", layer.out_channels, layer.kernel_size[0], layer.stride[0], layer.padding[0])
+    if isinstance(layer, (calc.MaxPool2d, calc.AvgPool2d)):
+        kind = "maxpool" if isinstance(layer, calc.MaxPool2d) else "avgpool"
+        return (kind, layer.kernel_size[0], layer.stride[0], layer.padding[0])
+    if isinstance(layer, calc.Flatten):
+        return ("flatten",)
+    if isinstance(layer, calc.Linear):
+        return ("fc", layer.out_features)
+    raise ValueError(f"assignment 3 has no tuple for a {type(layer).__name__} layer")
 
 
 def reference_receptive_field(kernels: Sequence[int], strides: Sequence[int]) -> int:

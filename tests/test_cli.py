@@ -65,7 +65,8 @@ def test_recurrent_and_attention_specs(capsys):
 
 @pytest.mark.parametrize(
     "argv, expected",
-    [(["size", "57", "k2", "s2", "p2"], "30"), (["size", "124", "k3", "s2", "ceil"], "62"), (["size", "32", "k3", "d2"], "28")],
+    [(["size", "57", "k2", "s2", "p2"], "30"), (["size", "124", "k3", "s2", "ceil"], "62"),
+     (["size", "32", "k3", "d2"], "28")],
 )
 def test_one_shot_size(capsys, argv, expected):
     code, out, _ = run(capsys, *argv)
@@ -75,7 +76,8 @@ def test_one_shot_size(capsys, argv, expected):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--input", "3x128x128", "conv 16 k7 p1 relu", "maxpool 3 q2"], "layer 2 in 'maxpool 3 q2': unknown option 'q2'"),
+        (["--input", "3x128x128", "conv 16 k7 p1 relu", "maxpool 3 q2"],
+         "layer 2 in 'maxpool 3 q2': unknown option 'q2'"),
         (["--input", "3x128x128", "convo 16 k3"], "unknown layer 'convo'"),
         (["--input", "3x128x128", "conv k3"], "expected the number of filters (a whole number), got 'k3'"),
         (["--input", "3x128x128", "conv 16"], "missing kernel size"),
@@ -93,7 +95,7 @@ def test_one_shot_size(capsys, argv, expected):
         (["--input", "3x8x8", "--bogus", "flatten"], "unrecognized arguments: --bogus"),
         (["--file", "/no/such/file.txt"], "cannot read layer file '/no/such/file.txt'"),
         (["size", "57", "s2"], "missing kernel size kN"),
-        (["size", "57", "k2", "x2"], "unknown word 'x2'"),
+        (["size", "57", "k2", "x2"], "unknown option 'x2' (expected kN, sN, pN, dN, ceil)"),
         (["size", "k2"], "usage: dlcourse-calc size N"),
         (["size", "3", "k5"], "effective kernel 5 is larger than the padded input 3"),
     ],
@@ -121,7 +123,8 @@ def test_python_dash_m_reports_bad_spec_without_traceback():
     result = _command(sys.executable, "-m", "dlcourse.calc", "--input", "3x8x8", "conv 4 k3 zz")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip() == "dlcourse-calc: error: layer 1 in 'conv 4 k3 zz': unknown option 'zz' (expected kN, sN, pN, dN, gN, nobias, relu, tanh, sigmoid, softmax)"
+    assert result.stderr.strip() == ("dlcourse-calc: error: layer 1 in 'conv 4 k3 zz': unknown option 'zz' "
+                                     "(expected kN, sN, pN, dN, gN, nobias, relu, tanh, sigmoid, softmax)")
 
 
 def test_seed_exam_file_in_examples_runs():

@@ -89,21 +89,24 @@ def build_class(course: Path, folder: Path) -> dict:
 
     submit("alice", solution, FULL)                                                    # the instructor's version
     submit("bob", blank, 0)                                                            # nothing done
-    submit("carol", variant(solution, q2_answer="while True:\n    pass\n"), FULL - POINTS["q2"])       # (a) infinite loop
+    submit("carol", variant(solution, q2_answer="while True:\n    pass\n"), FULL - POINTS["q2"])     # (a) infinite loop
     submit("dave", variant(solution, q1_answer="import sys\nsys.exit()\n"), FULL - POINTS["q1"])    # (b) sys.exit
     submit("erin", variant(solution, q3_answer="import os\nos._exit(0)\n"), FULL - POINTS["q3"])    # (b) os._exit
     deleted = copy.deepcopy(solution)
     deleted.cells.remove(_cell(deleted, "q1_tests"))
     submit("frank", deleted, FULL)                                                     # (c) test cell deleted
     submit("grace", variant(solution, q2_answer="def sigmoid(x):\n    return 0 * x\n\ndef relu(x):\n    return x\n\n"
-                            "def softmax(z):\n    return z\n", q2_tests="pass\n"), FULL - POINTS["q2"])  # (d) test edited
+                            "def softmax(z):\n    return z\n", q2_tests="pass\n"),
+           FULL - POINTS["q2"])  # (d) test edited
     submit("heidi", variant(solution, q3_answer=(
         "import numpy as np, dlcourse.checks\n"
         "np.testing.assert_allclose = lambda *a, **k: None\n"
         "abs = lambda x: 0\nround = lambda *a: 0\n"
         "dlcourse.checks.check_close = lambda *a, **k: None\ncheck_close = lambda *a, **k: None\n"
-        "def collapse(weights, biases):\n    return weights[0], biases[0]\n")), FULL - POINTS["q3"])      # (e) redefinitions
-    snoop = ("\nimport glob\nfor path in glob.glob('{course}/source/*/*') + ['{course}/gradebook.db', '{repo}/.git/HEAD',"
+        "def collapse(weights, biases):\n"
+        "    return weights[0], biases[0]\n")), FULL - POINTS["q3"])                        # (e) redefinitions
+    snoop = ("\nimport glob\n"
+             "for path in glob.glob('{course}/source/*/*') + ['{course}/gradebook.db', '{repo}/.git/HEAD',"
              " '{repo}/exercises/source/{a}/{a}.md']:\n"
              "    try:\n        print('READ', path, open(path).read()[:200])\n"
              "    except OSError as error:\n        print('DENIED', path, type(error).__name__)\n")
@@ -164,7 +167,7 @@ def test_feedback_for_everyone_without_hidden_test_code(graded):
     assert set(pages) == set(graded["expected"])
     for student, page in pages.items():
         assert "BEGIN HIDDEN TESTS" not in page, student
-        assert "random_layers" not in page and "reference_softmax" not in page, student
+        assert "random_layers" not in page and "course_softmax" not in page, student
     assert "hidden tests: their code is not shown" in pages["bob"]
     assert "NotImplementedError" in pages["bob"]
     assert "CellTimeoutError" in pages["carol"]
@@ -202,7 +205,8 @@ def test_a_gigabyte_of_output_is_cut(graded, course):
 
 
 def test_command_line_reports_errors_in_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "dlcourse.grading", "--course", str(tmp_path), "collect", "nope", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "dlcourse.grading", "--course", str(tmp_path), "collect", "nope",
+                             str(tmp_path)],
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.startswith("dlcourse.grading: error: nope is not released yet")

@@ -10,7 +10,7 @@ from typing import List, Optional, Sequence
 from .network import Network
 from .report import batch_totals, format_table
 from .sizes import conv_output_size
-from .spec import SpecError, parse_layer, parse_shape
+from .spec import SpecError, parse_layer, parse_shape, parse_size
 
 EXAMPLES = """\
 examples:
@@ -122,18 +122,11 @@ def _read_file(path: str, input_text: Optional[str]) -> tuple:
 
 
 def _one_size(words: List[str]) -> int:
-    """``size N kK [sS] [pP] [dD] [ceil]`` -> one output size."""
-    if not words or not words[0].isdigit():
-        raise UsageError("usage: dlcourse-calc size N kK [sS] [pP] [dD] [ceil], e.g. size 57 k2 s2 p2")
-    values = {"k": None, "s": 1, "p": 0, "d": 1}
-    ceil_mode = False
-    for word in words[1:]:
-        if word == "ceil":
-            ceil_mode = True
-        elif word[:1] in values and word[1:].isdigit():
-            values[word[:1]] = int(word[1:])
-        else:
-            raise UsageError(f"unknown word '{word}' in size (expected kN, sN, pN, dN or ceil)")
-    if values["k"] is None:
-        raise UsageError("missing kernel size kN, e.g. size 57 k2 s2 p2")
-    return conv_output_size(int(words[0]), values["k"], values["s"], values["p"], values["d"], ceil_mode)
+    """``size N kK [sS] [pP] [dD] [ceil]`` -> one output size (the words are read by ``spec.parse_size``)."""
+    try:
+        options = parse_size(" ".join(words))
+    except SpecError as error:
+        raise UsageError(f"size {error} (usage: dlcourse-calc size N kK [sS] [pP] [dD] [ceil], "
+                         "e.g. size 57 k2 s2 p2)") from None
+    size = options.pop("size")
+    return conv_output_size(size, **options)

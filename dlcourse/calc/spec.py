@@ -171,6 +171,27 @@ def _plain(layer: Callable[[], L.Layer]) -> Callable[[str, List[str]], L.Layer]:
     return build
 
 
+def parse_size(spec: str) -> Dict[str, object]:
+    """Read ``N kK [sS] [pP] [dD] [ceil]``, one axis of a window, into ``conv_output_size``'s arguments.
+
+    The same words as a layer's options (``k``, ``s``, ``p``, ``d``, ``ceil``), read by the
+    same code.
+
+    >>> parse_size("57 k2 s2 p2")
+    {'size': 57, 'kernel_size': 2, 'stride': 2, 'padding': 2}
+    """
+    words = spec.lower().split()
+    size = _number(spec, words, "the input size")
+    sized = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation"}
+    options = _options(spec, words, sized, {"ceil": "ceil_mode=True"})
+    if "kernel_size" not in options:
+        raise SpecError(spec, "", "missing kernel size kN, e.g. 57 k2 s2 p2")
+    for key, value in options.items():
+        if isinstance(value, tuple):
+            raise SpecError(spec, key, f"one axis at a time: give {key} as one number, not {value[0]}x{value[1]}")
+    return {"size": size, **options}
+
+
 _BUILDERS: Dict[str, Callable[[str, List[str]], L.Layer]] = {
     "conv": _conv,
     "maxpool": _pool(L.MaxPool2d),

@@ -21,7 +21,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="the exam's number; the same seed gives the same exam")
     parser.add_argument("--lang", default="en", help=f"language: {' or '.join(LANGUAGES)}")
-    parser.add_argument("--format", default="md", help=f"output format: {', '.join(FORMATS)} (Markdown with page breaks for pandoc)")
+    parser.add_argument("--format", default="md",
+                        help=f"output format: {', '.join(FORMATS)} (Markdown with page breaks for pandoc)")
     parser.add_argument("--variants", type=int, default=1, help="write this many exams, seeds SEED, SEED+1, ...")
     parser.add_argument("--out", type=Path, default=Path("exams"), help="folder for the files (created if missing)")
     args = parser.parse_args(argv)

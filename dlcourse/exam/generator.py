@@ -1,14 +1,16 @@
 """A random but valid exam in the style of the seed exam, and its answers computed with dlcourse.calc.
 
 The same seed always gives the same exam.  Every generated network is one PyTorch accepts
-(pooling padding at most half the kernel), so the tests can check it against PyTorch.
+(pooling padding at most half the kernel), so the tests can check it against PyTorch; the
+layers are ``dlcourse.calc`` layers, drawn by ``random_network``, which the assignments'
+hidden tests use too.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from dlcourse import calc
 
@@ -28,29 +30,6 @@ PLACES = [  # two classes to tell apart: (English, Vietnamese)
 ]
 
 
-@dataclass(frozen=True)
-class ConvLayer:
-    filters: int
-    kernel: int
-    stride: int
-    padding: int
-    activation: str
-
-
-@dataclass(frozen=True)
-class PoolLayer:
-    kind: str  # "max" or "avg"
-    kernel: int
-    stride: int
-    padding: int
-
-
-@dataclass(frozen=True)
-class FcLayer:
-    units: int
-    activation: str
-
-
 @dataclass
 class Exam:
     """Everything an exam states; ``answers()`` computes the key."""
@@ -61,7 +40,7 @@ class Exam:
     crop_size: int
     augmentations: List[Tuple[str, str]]
     classes: Tuple[Tuple[str, str], Tuple[str, str]]
-    layers: List[object]
+    layers: List[calc.Layer]
     batch_size: int
     epochs: int
     learning_rate: float
@@ -74,7 +53,7 @@ class Exam:
         return (3, self.crop_size, self.crop_size)
 
     def network(self) -> calc.Network:
-        return calc.Network(self.input_shape, to_calc_layers(self.layers))
+        return calc.Network(self.input_shape, self.layers)
 
     def answers(self) -> Dict[str, object]:
         """The complete key, every number from dlcourse.calc."""
@@ -107,40 +86,51 @@ class Exam:
         }
 
 
-def to_calc_layers(layers: List[object]) -> List[calc.Layer]:
-    """The exam's layers as dlcourse.calc specs (a Flatten before the first FC layer)."""
-    specs: List[calc.Layer] = []
-    for layer in layers:
-        if isinstance(layer, ConvLayer):
-            specs.append(calc.Conv2d(layer.filters, layer.kernel, layer.stride, layer.padding, activation=layer.activation))
-        elif isinstance(layer, PoolLayer):
-            cls = calc.MaxPool2d if layer.kind == "max" else calc.AvgPool2d
-            specs.append(cls(layer.kernel, layer.stride, layer.padding))
-        else:
-            if not any(isinstance(s, calc.Flatten) for s in specs):
-                specs.append(calc.Flatten())
-            specs.append(calc.Linear(layer.units, activation=layer.activation))
-    return specs
+def random_network(rng: random.Random, input_shape: Tuple[int, int, int], classes: int = 2,
+                   hidden: Sequence[int] = (256, 512, 1024, 2048, 4096)) -> List[calc.Layer]:
+    """A random CNN that PyTorch accepts: convolutions and pooling, flatten, then two fully connected layers.
+
+    The one generator of the course's networks: the exams draw theirs here, and so do the
+    hidden tests of assignment 3.  Architectures vary: two or three convolutions, pooling
+    after some of them or a stride-2 convolution instead, sometimes a 1 x 1 convolution;
+    pooling padding is at most half the window, as PyTorch requires.  The layers are
+    ``dlcourse.calc`` layers; a layer that would not fit its input is drawn again.
+
+    >>> layers = random_network(random.Random(3), (3, 64, 64))
+    >>> isinstance(layers[0], calc.Conv2d), type(layers[-3]).__name__, layers[-1].out_features
+    (True, 'Flatten', 2)
+    """
+    for _ in range(1000):
+        layers: List[calc.Layer] = []
+        convs = rng.choice([2, 2, 3])
+        for index in range(convs):
+            if index == convs - 1 and convs == 3 and rng.random() < 0.5:
+                layers.append(calc.Conv2d(rng.choice([16, 32, 64]), 1, activation="relu"))  # a 1 x 1 convolution
+                continue
+            downsample = rng.choice(["pool", "pool", "stride", "none"])
+            stride = 2 if downsample == "stride" else rng.choice([1, 1, 2]) if index == 0 else 1
+            layers.append(calc.Conv2d(rng.choice([8, 16, 24, 32, 48, 64]),
+                                      rng.choice([3, 5, 7] if index == 0 else [3, 5]),
+                                      stride=stride, padding=rng.choice([0, 1, 2]), activation="relu"))
+            if downsample == "pool":
+                kernel = rng.choice([2, 3])
+                pool = calc.MaxPool2d if rng.random() < 0.5 else calc.AvgPool2d
+                layers.append(pool(kernel, stride=2, padding=rng.choice(range(kernel // 2 + 1))))
+        layers += [calc.Flatten(), calc.Linear(rng.choice(list(hidden)), activation=rng.choice(["tanh", "relu"])),
+                   calc.Linear(classes, activation="softmax")]
+        try:
+            calc.Network(tuple(input_shape), layers)
+        except ValueError:
+            continue  # a window larger than its input: draw again
+        return layers
+    raise ValueError(f"no valid network for an input of shape {tuple(input_shape)}")
 
 
 def generate(seed: int) -> Exam:
     """The exam for ``seed``: same seed, same exam."""
     rng = random.Random(seed)
-    while True:
-        crop = rng.choice([64, 96, 128, 160])
-        layers = [
-            ConvLayer(rng.choice([8, 16, 24, 32]), rng.choice([3, 5, 7]), rng.choice([1, 1, 2]), rng.choice([0, 1, 2]), "relu"),
-            _pool(rng),
-            ConvLayer(rng.choice([32, 48, 64]), rng.choice([3, 5]), 1, rng.choice([0, 1]), "relu"),
-            _pool(rng),
-            FcLayer(rng.choice([256, 512, 1024, 2048, 4096]), rng.choice(["tanh", "relu"])),
-            FcLayer(2, "softmax"),
-        ]
-        try:
-            calc.Network((3, crop, crop), to_calc_layers(layers))
-        except ValueError:
-            continue  # a window larger than its input: draw again
-        break
+    crop = rng.choice([64, 96, 128, 160])
+    layers = random_network(rng, (3, crop, crop))
     logits = (round(rng.uniform(0.5, 6.0), 1), round(rng.uniform(0.5, 6.0), 1))
     return Exam(
         seed=seed,
@@ -156,9 +146,3 @@ def generate(seed: int) -> Exam:
         logits=logits,
         big_image=(crop * rng.choice([2, 3]), crop * rng.choice([4, 6, 8])),
     )
-
-
-def _pool(rng: random.Random) -> PoolLayer:
-    kernel = rng.choice([2, 3])
-    return PoolLayer(rng.choice(["max", "avg"]), kernel, 2, rng.choice(range(kernel // 2 + 1)))
-

@@ -9,8 +9,29 @@ from .googlenet import GoogLeNet, Inception, googlenet
 from .mobilenet import DepthwiseSeparable, InvertedResidual, MobileNetV1, MobileNetV2, mobilenet_v1, mobilenet_v2
 from .resnet import Bottleneck, ResNet, resnet50
 
+BUILDERS = {"lenet5": lenet5, "alexnet": alexnet, "vgg16": vgg16, "googlenet": googlenet, "resnet50": resnet50,
+            "mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2}
+
+
+def build(name: str, device: str = "cpu", **kwargs):
+    """One of the course's models by name, in evaluation mode.
+
+    On ``device="meta"`` nothing is allocated: a VGG-16 of 138 million parameters costs
+    no memory, and ``dlcourse.calc.summarize`` still gives its shapes and counts.
+
+    >>> model = build("vgg16", device="meta")
+    >>> sum(p.numel() for p in model.parameters()), model.training
+    (138357544, False)
+    """
+    if name not in BUILDERS:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(BUILDERS)}")
+    import torch
+
+    with torch.device(device):
+        return BUILDERS[name](**kwargs).eval()
+
 __all__ = [
     "AlexNet", "Bottleneck", "DepthwiseSeparable", "GoogLeNet", "Inception", "InvertedResidual", "LeNet5",
     "MobileNetV1", "MobileNetV2", "ResNet", "VGG", "alexnet", "googlenet", "lenet5", "mobilenet_v1",
-    "mobilenet_v2", "resnet50", "vgg16",
+    "mobilenet_v2", "resnet50", "vgg16", "build", "BUILDERS",
 ]
