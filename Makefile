@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book demo test system-deps bench bench-book clean
+.PHONY: book demo test unit lint system-deps bench bench-book clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "dlcourse needs Python 3.11 or newer"'
@@ -15,23 +15,28 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 # Build the book into _build/html; chapters execute, with a cache (_build/.jupyter_cache).
-# The cache knows a chapter's own code only, so it is cleared when dlcourse or the
-# pinned requirements change (their hash is kept in _build/.code_hash).
+# The book's own extension (book/_ext/book_fixes.py) executes every chapter again when
+# dlcourse or the pinned requirements change, and keeps the widgets static, so a plain
+# `jupyter-book build .` gives the same site.
 book: $(STAMP)
-	@mkdir -p _build; code=$$(cat $$(find dlcourse -name '*.py' | sort) requirements.txt | sha256sum | cut -c1-16); \
-	if [ "$$(cat _build/.code_hash 2>/dev/null)" != "$$code" ]; then \
-		echo "dlcourse changed: executing every chapter again"; rm -rf _build/.jupyter_cache _build/.doctrees; \
-	fi; echo "$$code" > _build/.code_hash
-	DLCOURSE_BOOK_BUILD=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "The book is in _build/html: open _build/html/index.html in a browser."
 
 # The seed exam's network, answered by dlcourse-calc.
 demo: $(STAMP)
 	$(BIN)/dlcourse-calc --file examples/seed_exam_network.txt --batch 64
 
-# Everything: the book build (cached), then unit, property, doctest, CLI, grading and browser tests.
-test: $(STAMP) system-deps book
+# Everything: lint, the book build (cached), then unit, property, doctest, CLI, grading and browser tests.
+test: $(STAMP) system-deps lint book
 	$(BIN)/python -m pytest -q
+
+# The fast loop while working: unit, property, doctest and CLI tests, no book build, no browser,
+# no notebooks graded in the sandbox (pytest markers `browser` and `slow`; see tests/conftest.py).
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not browser and not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser)
 # and bubblewrap, the sandbox graded notebooks run in.

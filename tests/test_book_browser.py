@@ -94,6 +94,8 @@ PAGE_CHECKS = """() => {
     wideMath: [...document.querySelectorAll('mjx-container[display="true"]')]
       .filter(e => e.scrollWidth > e.clientWidth + 2).map(e => e.textContent.slice(0, 40)),
     loadingWidgets: outputs.filter(t => /Loading widget|Error displaying widget/i.test(t)).length,
+    wideCode: [...document.querySelectorAll('.cell_input pre')]
+      .filter(e => e.scrollWidth > e.clientWidth + 2).map(e => e.innerText.split('\\n')[0].slice(0, 50)),
   };
 }"""
 
@@ -128,10 +130,12 @@ def test_page_renders_offline(site: str, browser, page_name: str) -> None:
 
     assert problems == {"outside requests": [], "console errors": [], "failed requests": []}, problems
     assert facts["rawMath"] == [], f"{page_name}: TeX left untypeset: {facts['rawMath']}"
-    assert facts["typeset"] >= facts["mathSource"], f"{page_name}: {facts['mathSource'] - facts['typeset']} formulas not typeset"
+    assert facts["typeset"] >= facts["mathSource"], (f"{page_name}: {facts['mathSource'] - facts['typeset']} "
+                                                     "formulas not typeset")
     assert facts["wideMath"] == [], f"{page_name}: formulas wider than the page: {facts['wideMath']}"
     assert facts["brokenImages"] == [], f"{page_name}: images that did not load: {facts['brokenImages']}"
     assert facts["tracebacks"] == 0, f"{page_name}: a cell output holds a traceback"
     assert facts["loadingWidgets"] == 0, f"{page_name}: a widget output has no static view"
+    assert facts["wideCode"] == [], f"{page_name}: code that scrolls sideways: {facts['wideCode']}"
     if page_name in CHAPTERS:
         assert facts["images"] >= 1, f"{page_name}: a chapter needs at least one figure"

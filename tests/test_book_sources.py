@@ -49,3 +49,72 @@ def test_every_chapter_is_in_the_table_of_contents():
     chapters = [c for part in toc["parts"] for c in part["chapters"]]
     files = {toc["root"]} | {c["file"] for c in chapters} | {s["file"] for c in chapters for s in c.get("sections", [])}
     assert {f"book/{p.stem}" for p in BOOK.glob("*.md")} == files
+
+
+EXTERNAL = re.compile(r"""(?:src|href)=["'](?:https?:)?//(?!localhost|127\.0\.0\.1)[^"']+""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", ["activations", "conv_arithmetic"])
+def test_plain_jupyter_book_build_keeps_widget_pages_offline(page, tmp_path, monkeypatch):
+    """`jupyter-book build` without the Makefile: the explorers must still be static figures."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("DLCOURSE_BOOK_BUILD", raising=False)
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", f"book/{page}.md",
+               "--config", "_config.yml", "--path-output", str(tmp_path)]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    html = (tmp_path / "_build" / "_page" / page / "html" / f"{page}.html").read_text(encoding="utf-8")
+    assert "widget-view+json" not in html and "require.min.js" not in html
+    assert EXTERNAL.findall(html) == []
+    assert "<img" in html  # the explorer's default figure
+
+
+def test_the_book_executes_again_when_the_package_changes(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("book_fixes", BOOK / "_ext" / "book_fixes.py")
+    book_fixes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(book_fixes)
+    (tmp_path / "dlcourse").mkdir()
+    (tmp_path / "dlcourse" / "a.py").write_text("x = 1\n")
+    (tmp_path / "requirements.txt").write_text("numpy\n")
+    first = book_fixes.code_hash(tmp_path)
+    assert book_fixes.code_hash(tmp_path) == first
+    (tmp_path / "dlcourse" / "a.py").write_text("x = 2\n")
+    assert book_fixes.code_hash(tmp_path) != first
+    assert book_fixes.code_hash(REPO) != first
+
+
+CODE_WIDTH = 77  # characters a code block of the book shows at 1280 px without scrolling (the browser test checks)
+
+
+def displayed_code(text: str):
+    """(line number, line) of the code a reader sees: code cells without their options and not hidden cells."""
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        if lines[index].startswith("```{code-cell}"):
+            cursor, hidden = index + 1, False
+            if cursor < len(lines) and lines[cursor] == "---":
+                end = lines.index("---", cursor + 1)
+                hidden = any("remove-cell" in line or "remove-input" in line for line in lines[cursor:end])
+                cursor = end + 1
+            while cursor < len(lines) and lines[cursor].startswith(":"):
+                hidden |= "remove-cell" in lines[cursor] or "remove-input" in lines[cursor]
+                cursor += 1
+            while cursor < len(lines) and not lines[cursor].startswith("```"):
+                if not hidden:
+                    yield cursor + 1, lines[cursor]
+                cursor += 1
+            index = cursor
+        index += 1
+
+
+@pytest.mark.parametrize("chapter", sorted(BOOK.glob("*.md")), ids=lambda p: p.stem)
+def test_chapter_code_fits_the_page(chapter):
+    long = [f"{chapter.name}:{number}: {line}" for number, line in displayed_code(chapter.read_text(encoding="utf-8"))
+            if len(line) > CODE_WIDTH]
+    assert long == [], f"code lines wider than {CODE_WIDTH} characters scroll sideways in the book"
