@@ -148,7 +148,8 @@ def blind_spots(tool: str) -> Dict[str, object]:
             results["lstm"] = profile(lstm, inputs=(torch.zeros(100, 1, 128),), verbose=False)[0]
             macs, params = profile(attention, inputs=(tokens, tokens, tokens, None, False), verbose=False)
             results["mha"], results["mha_params"] = macs, params
-            results["shape_error"] = _shape_error(lambda: profile(nn.Linear(10, 5), inputs=(torch.zeros(1, 11),), verbose=False))
+            results["shape_error"] = _shape_error(lambda: profile(nn.Linear(10, 5), inputs=(torch.zeros(1, 11),),
+                                                                  verbose=False))
         elif tool == "ptflops":
             from ptflops import get_model_complexity_info
 
@@ -159,9 +160,11 @@ def blind_spots(tool: str) -> Dict[str, object]:
             # time-first input given as it is; ptflops's default input would be batch-first
             results["lstm"] = info(lstm, lambda _: torch.zeros(100, 1, 128))[0]
             # its attention hook reads positional inputs only; keywords make it return None
-            macs, params = info(attention, lambda _: {"query": tokens, "key": tokens, "value": tokens, "need_weights": False})
+            macs, params = info(attention, lambda _: {"query": tokens, "key": tokens, "value": tokens,
+                                                      "need_weights": False})
             results["mha"], results["mha_params"] = macs, params
-            outcome = get_model_complexity_info(nn.Linear(10, 5), (11,), as_strings=False, print_per_layer_stat=False, verbose=False)
+            outcome = get_model_complexity_info(nn.Linear(10, 5), (11,), as_strings=False, print_per_layer_stat=False,
+                                                verbose=False)
             results["shape_error"] = f"returned {outcome!r} silently" if outcome[0] is None else "counted"
         elif tool == "fvcore":
             from fvcore.nn import FlopCountAnalysis, parameter_count
@@ -213,7 +216,8 @@ def main() -> None:
 
     print("Part 1: ResNet-50, one process per tool and size, 1 thread")
     print("peak MB: above the memory right after import torch (model weights included) / of the calls alone")
-    header = f"{'tool':<20} {'input':>6} {'MACs':>16} {'cold s':>8} {'warm s':>8} {'peak MB':>13} {'warm vs dlcourse':>17}"
+    header = (f"{'tool':<20} {'input':>6} {'MACs':>16} {'cold s':>8} {'warm s':>8} {'peak MB':>13} "
+              f"{'warm vs dlcourse':>17}")
     print(header)
     print("-" * len(header))
     rows: Dict[Tuple[str, int], Dict[str, object]] = {}
@@ -240,7 +244,8 @@ def main() -> None:
             print(f"torchinfo / dlcourse at {side}: cold {peer['cold_s'] / ours['cold_s']:.1f}x, "
                   f"warm {peer['warm_s'] / ours['warm_s']:.1f}x")
 
-    print(f"\nPart 2: blind spots (truth: LSTM {LSTM_TRUTH:,} MACs; attention {MHA_TRUTH:,} MACs, {MHA_PARAMS:,} params)")
+    print(f"\nPart 2: blind spots (truth: LSTM {LSTM_TRUTH:,} MACs; "
+          f"attention {MHA_TRUTH:,} MACs, {MHA_PARAMS:,} params)")
     header = f"{'tool':<10} {'LSTM MACs':>14} {'MHA MACs':>14} {'MHA params':>11}  shape error"
     print(header)
     print("-" * len(header))

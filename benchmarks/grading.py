@@ -74,7 +74,8 @@ def main() -> None:
     one = grade(1)
     print(f"one correct submission: {one:6.1f} s (collect, autograde, feedback, export)")
     whole = grade(args.class_size)
-    print(f"class of {args.class_size}:          {whole:6.1f} s, {whole / args.class_size:.1f} s per submission   target <= 5 s")
+    print(f"class of {args.class_size}:          {whole:6.1f} s, {whole / args.class_size:.1f} s per submission   "
+          "target <= 5 s")
     print("(each infinite loop costs the per-cell timeout, 20 s, by design)")
 
 

@@ -39,7 +39,8 @@ def main() -> None:
                                                   "elsewhere": outcome["elsewhere"]}[name])]
             summary[entry_point] = (f"{outcome['seconds']:.1f} s for {len(scores)} notebooks; exit code "
                                     f"{outcome['result'].returncode}; changed: {', '.join(changed) or 'nothing'}; "
-                                    f"left running: {len(outcome['left_running'])}; connections: {outcome['connections']}; "
+                                    f"left running: {len(outcome['left_running'])}; "
+                                    f"connections: {outcome['connections']}; "
                                     f"grades changed afterwards: {outcome['scores_later'] != scores}")
     print(f"autograded points out of {full} (the stub answers earn 0)")
     print(f"{'attack':<28} {'dlcourse.grading':>17} {'nbgrader':>9}")

@@ -30,7 +30,8 @@ def two_spirals(n: int = 1000, noise: float = 0.2, seed: int = 0) -> Tuple[torch
     return points / 5, labels
 
 
-def digits(size: int = 16, test_fraction: float = 0.25, seed: int = 0) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def digits(size: int = 16, test_fraction: float = 0.25,
+           seed: int = 0) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """scikit-learn's bundled handwritten digits (1,797 images of 8 x 8), scaled to [0, 1] and
     resized to ``size`` x ``size``; a stratified train/test split.  Nothing is downloaded.
 

@@ -171,7 +171,8 @@ def autograde(course: Path, name: str, timeout: Optional[int] = None, sandboxed:
     """
     if sandboxed:
         sandbox.check_available()
-    extra = ([f"--Execute.timeout={timeout}"] if timeout else []) + ([] if sandboxed else ["--SandboxedExecute.sandbox=False"])
+    extra = (([f"--Execute.timeout={timeout}"] if timeout else [])
+             + ([] if sandboxed else ["--SandboxedExecute.sandbox=False"]))
     students = sorted(p.parts[-3] for p in (course / "submitted").glob(f"*/{name}/{name}.ipynb"))
     _nbgrader_in_parallel(course, "autograde", name, students, extra, jobs)
     notes: Dict[str, str] = {}
@@ -274,7 +275,8 @@ def roster(course: Path, students_csv: Path) -> List[str]:
         for number, row in enumerate(rows, start=1):
             cells = [cell.strip() for cell in row] + [""] * 4
             if not re.fullmatch(r"[A-Za-z0-9_.-]+", cells[0]):
-                raise ValueError(f"{students_csv}, row {number}: the student id {cells[0]!r} should be letters, digits, _ . -")
+                raise ValueError(f"{students_csv}, row {number}: the student id {cells[0]!r} "
+                                 "should be letters, digits, _ . -")
             gradebook.update_or_create_student(cells[0], first_name=cells[1] or None, last_name=cells[2] or None,
                                                email=cells[3] or None)
             ids.append(cells[0])
@@ -302,7 +304,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if command != "collect":
             sub.add_argument("--no-sandbox", action="store_true",
                              help="grade without the sandbox: ONLY for notebooks you trust (every result says so)")
-            sub.add_argument("--jobs", type=int, default=None, help="notebooks graded side by side (default: the cores)")
+            sub.add_argument("--jobs", type=int, default=None,
+                             help="notebooks graded side by side (default: the cores)")
     commands.add_parser("feedback").add_argument("assignment")
     commands.add_parser("export")
     commands.add_parser("roster").add_argument("students", type=Path, help="CSV: id, first name, last name, email")
@@ -316,13 +319,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             for student, note in collect(course, args.assignment, args.folder).items():
                 print(f"{student}: {note}")
             if args.command == "grade":
-                for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox, jobs=args.jobs).items():
+                for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox,
+                                               jobs=args.jobs).items():
                     print(f"{student}: {note}")
                 for path in feedback(course, args.assignment, jobs=args.jobs):
                     print(f"feedback {path.relative_to(course)}")
                 print(f"grades in {export(course).relative_to(course)}")
         elif args.command == "autograde":
-            for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox, jobs=args.jobs).items():
+            for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox,
+                                           jobs=args.jobs).items():
                 print(f"{student}: {note}")
         elif args.command == "feedback":
             for path in feedback(course, args.assignment):

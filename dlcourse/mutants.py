@@ -116,7 +116,8 @@ class Mutant:
 
 SWAPS = {ast.Add: [ast.Sub], ast.Sub: [ast.Add], ast.Mult: [ast.Div, ast.Add], ast.Div: [ast.Mult, ast.FloorDiv],
          ast.FloorDiv: [ast.Div, ast.Mult], ast.Pow: [ast.Mult], ast.MatMult: [ast.Mult], ast.Mod: [ast.FloorDiv]}
-COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
+COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+                 ast.NotEq: ast.Eq}
 INPLACE = {ast.Add: "__iadd__", ast.Sub: "__isub__", ast.Mult: "__imul__", ast.Div: "__itruediv__"}
 FLOOR_CEIL = {"floor": "ceil", "ceil": "floor"}
 
@@ -237,7 +238,8 @@ def _changes(node: ast.AST):
             def floor_ceil(target, _):
                 target.func.attr = FLOOR_CEIL[target.func.attr]
             yield f"`{_text(node)}`: {node.func.attr} -> {FLOOR_CEIL[node.func.attr]}", floor_ceil
-    elif isinstance(node, (ast.AugAssign, ast.Expr)) and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+    elif (isinstance(node, (ast.AugAssign, ast.Expr))
+          and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))):
         yield f"`{_text(node)}` left out", lambda t, p: _replace(p, ast.Pass())
 
 
@@ -327,10 +329,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*", help="names in exercises/source (all by default)")
     parser.add_argument("--course", type=Path, default=COURSE)
-    parser.add_argument("--students", type=int, default=len(STUDENTS), help="how many students' inputs each mutant meets")
+    parser.add_argument("--students", type=int, default=len(STUDENTS),
+                        help="how many students' inputs each mutant meets")
     parser.add_argument("--show-survivors", action="store_true")
     args = parser.parse_args(argv)
-    names = args.assignments or sorted(p.name for p in (args.course / "source").iterdir() if (p / f"{p.name}.md").exists())
+    names = args.assignments or sorted(p.name for p in (args.course / "source").iterdir()
+                                       if (p / f"{p.name}.md").exists())
     students = [f"s{index:04d}" for index in range(1, args.students + 1)]
     failed = False
     for name in names:

@@ -159,7 +159,8 @@ def confusion_figure(confusion: Sequence[Sequence[int]], labels: Sequence[str], 
     """
     counts = np.asarray(confusion)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] != len(labels):
-        raise ValueError(f"confusion must be a square matrix with one row per label; got shape {counts.shape} for {len(labels)} labels")
+        raise ValueError("confusion must be a square matrix with one row per label; "
+                         f"got shape {counts.shape} for {len(labels)} labels")
     fig = Figure(figsize=(4.6, 4.2))
     ax = fig.subplots()
     ax.imshow(counts, cmap="Blues")

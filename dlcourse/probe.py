@@ -194,7 +194,8 @@ def describe_module(module: Any) -> List[Dict[str, Any]]:
             nodes.append({"path": path, "same_as": first_path[id(sub)]})
             continue
         first_path[id(sub)] = path
-        base = next((cls for cls in type(sub).__mro__ if cls.__module__.startswith("torch.nn.modules.")), torch.nn.Module)
+        base = next((cls for cls in type(sub).__mro__ if cls.__module__.startswith("torch.nn.modules.")),
+                    torch.nn.Module)
         params = []
         for name, parameter in sub.named_parameters(recurse=False):
             params.append([name, list(parameter.shape), str(parameter.dtype).replace("torch.", ""),

@@ -260,7 +260,8 @@ def check_available(limits: Optional[Limits] = None) -> None:
     if _checked.get(key):
         return
     if shutil.which("bwrap") is None:
-        raise SandboxUnavailable(f"bubblewrap (`bwrap`) is not installed, and graded notebooks must run in it: {INSTALL_HINT}")
+        raise SandboxUnavailable("bubblewrap (`bwrap`) is not installed, and graded notebooks must run in it: "
+                                 f"{INSTALL_HINT}")
     with tempfile.TemporaryDirectory(prefix="dlcourse-sandbox-check-") as folder:
         layout = Layout(Path(folder) / "scratch").create(None)
         command = [sys.executable, "-c", "import os, sys; assert os.getuid() != 0 and os.getpid() == 2; "

@@ -116,7 +116,8 @@ class SandboxKernelManager(AsyncKernelManager):
     @property
     def kernel_spec(self) -> KernelSpec:
         if self._kernel_spec is None:
-            self._kernel_spec = KernelSpec(argv=list(self.launch_argv), display_name="Python 3 (dlcourse grading sandbox)",
+            self._kernel_spec = KernelSpec(argv=list(self.launch_argv),
+                                           display_name="Python 3 (dlcourse grading sandbox)",
                                            language="python", env={},
                                            interrupt_mode="message" if self.interrupt_by_message else "signal")
         return self._kernel_spec
@@ -169,12 +170,13 @@ class SandboxedExecute(Execute):
             kernels += 1
             if kernels > self.max_restarts + 1:
                 for name in plan.tests:
-                    outcomes.setdefault(name, [error_output("KernelLost", "this test did not run: the notebook's kernel "
-                                                            "stopped too many times")])
+                    outcomes.setdefault(name, [error_output("KernelLost", "this test did not run: the notebook's "
+                                                            "kernel stopped too many times")])
                 return outcomes
             folder = Path(tempfile.mkdtemp(prefix="dlcourse-grade-"))
             try:
-                layout = sandbox.Layout(folder / "scratch").create(Path(resources["metadata"]["path"]), settings["forbid"])
+                layout = sandbox.Layout(folder / "scratch").create(Path(resources["metadata"]["path"]),
+                                                                   settings["forbid"])
                 self._layout = layout
                 self.km, self.kc = None, None
                 with self.setup_kernel():
@@ -241,7 +243,8 @@ class SandboxedExecute(Execute):
             if index in skipped:
                 cell.outputs = [error_output(SKIPPED, "running this cell ended or froze the Python process "
                                                       "(for example with os._exit, or a loop that ignores interrupts); "
-                                                      "it was skipped and the rest of the notebook was graded without it")]
+                                                      "it was skipped and the rest of the notebook was graded "
+                                                      "without it")]
                 cell.execution_count = None
                 continue
             self._kept = 0
@@ -444,7 +447,8 @@ class PendingManualGrades(NbGraderPreprocessor):
             for cell in nb.cells:
                 meta = cell.metadata.get("nbgrader", {})
                 if meta.get("grade") and meta.get("solution"):
-                    grade = gradebook.find_grade(meta["grade_id"], info["notebook"], info["assignment"], info["student"])
+                    grade = gradebook.find_grade(meta["grade_id"], info["notebook"], info["assignment"],
+                                                 info["student"])
                     if grade.manual_score is None and grade.auto_score is None:
                         ungraded.add(meta["grade_id"])
         pending = 0.0

@@ -229,7 +229,8 @@ def _array(data: dict, allowed=DTYPES) -> np.ndarray:
     kind = np.dtype("float32" if dtype in TORCH_ONLY else dtype).newbyteorder("<")
     count = math.prod(shape)
     if len(raw) != count * kind.itemsize:
-        raise WireError(f"an array of shape {tuple(shape)} and dtype {dtype} needs {count * kind.itemsize} bytes, got {len(raw)}")
+        raise WireError(f"an array of shape {tuple(shape)} and dtype {dtype} needs {count * kind.itemsize} bytes, "
+                        f"got {len(raw)}")
     return np.frombuffer(raw, dtype=kind).astype(kind.newbyteorder("="), copy=True).reshape(shape)
 
 

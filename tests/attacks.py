@@ -2,7 +2,8 @@
 
 Each attack is the answer code of one student: the attack itself, then stub answers
 that earn nothing honestly (every function returns a wrong answer of the right shape, so
-a test whose checks were switched off runs to its end; or an object built to fool a check).  ``tests/test_grading_attacks.py`` grades them through both entry points and
+a test whose checks were switched off runs to its end; or an object built to fool a check).
+``tests/test_grading_attacks.py`` grades them through both entry points and
 checks that they earn nothing and leave no trace; the exercises README lists them.
 
 The code uses placeholders filled in by ``attack_source``: ``{marker}`` (a string the
@@ -230,7 +231,8 @@ def attack_source(kind: str, **places: str) -> str:
         attack = attack.replace("{" + key + "}", str(value))
     stubs = STUBS
     if kind == "frame_reader":
-        stubs = "\n".join("    return STUBS_RETURN" if line.startswith("    return") else line for line in STUBS.splitlines())
+        stubs = "\n".join("    return STUBS_RETURN" if line.startswith("    return") else line
+                          for line in STUBS.splitlines())
     if kind in KEEPS_ITS_ANSWERS:
         return stubs + "\n" + attack
     return attack + "\n" + stubs

@@ -161,7 +161,8 @@ class SeparableBlock(nn.Module):
         super().__init__()
         self.pointwise = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, bias=False),
                                        nn.BatchNorm2d(out_channels), nn.ReLU())
-        self.depthwise = nn.Sequential(nn.Conv2d(in_channels, in_channels, 3, stride, 1, groups=in_channels, bias=False),
+        self.depthwise = nn.Sequential(nn.Conv2d(in_channels, in_channels, 3, stride, 1, groups=in_channels,
+                                                 bias=False),
                                        nn.BatchNorm2d(in_channels), nn.ReLU())
 
     def forward(self, x):

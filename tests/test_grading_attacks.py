@@ -124,7 +124,8 @@ def scores(course: Path) -> Dict[str, Dict[str, float]]:
 def grade(entry_point: str, course: Path, inbox: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     if entry_point == "dlcourse.grading":
-        return subprocess.run([sys.executable, "-m", "dlcourse.grading", "--course", str(course), "grade", A3, str(inbox)],
+        return subprocess.run([sys.executable, "-m", "dlcourse.grading", "--course", str(course), "grade", A3,
+                               str(inbox)],
                               capture_output=True, text=True, env=env)
     grading.collect(course, A3, inbox)
     return subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "autograde", A3, "--force"],
@@ -196,7 +197,8 @@ def test_no_grade_changes_after_grading_and_the_classmates_rows_are_untouched(at
 def test_package_sources_and_other_students_files_are_byte_identical(attacked):
     course = attacked["course"]
     after = {"package": _tree_hashes(PACKAGE), "course source": _tree_hashes(course / "source"),
-             "repository source": _tree_hashes(REPO / "exercises" / "source"), "elsewhere": _tree_hashes(attacked["elsewhere"])}
+             "repository source": _tree_hashes(REPO / "exercises" / "source"),
+             "elsewhere": _tree_hashes(attacked["elsewhere"])}
     assert after == attacked["before"]
     assert (course / "submitted" / "classmate" / A3 / f"{A3}.ipynb").read_bytes() == attacked["classmate_file"]
 
@@ -233,7 +235,8 @@ def test_what_the_attacks_saw_from_inside(attacked):
     tampered = _printed(course, "attack_tamper_package")
     assert "WROTE" not in tampered and "DENIED" in tampered
     assert _printed(course, "attack_network").count("REFUSED") == 2
-    wrote = [line.split()[1] for line in _printed(course, "attack_write_outside").splitlines() if line.startswith("WROTE")]
+    wrote = [line.split()[1] for line in _printed(course, "attack_write_outside").splitlines()
+             if line.startswith("WROTE")]
     # only the sandbox's own private /tmp and home take files (a folder of the repository shows up under the
     # private /tmp when the virtual environment lives there), and they vanish with the sandbox
     assert wrote and all(path.startswith(("/tmp/", "/home/student/")) for path in wrote), wrote

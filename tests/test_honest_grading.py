@@ -63,7 +63,8 @@ def test_the_mistakes_students_make_lose_their_points_for_every_student(name, mi
 def test_the_reference_of_each_question_passes_alone_in_every_assignment():
     for name in ASSIGNMENTS:
         assignment = _assignment(name)
-        assert all(mutants.passes(assignment, q, assignment.answers, s) for q in assignment.questions for s in STUDENTS), name
+        assert all(mutants.passes(assignment, q, assignment.answers, s)
+                   for q in assignment.questions for s in STUDENTS), name
 
 
 def test_mutation_command_line_reports_scores():
@@ -96,14 +97,15 @@ def graded_twice(tmp_path_factory):
         inbox.mkdir()
         expected = {"reference": "full"}
         nbformat.write(solution, inbox / "reference.ipynb")
-        for index, (variant, answers) in enumerate(HONEST.get(name, {}).items()):
+        for index, (_variant, answers) in enumerate(HONEST.get(name, {}).items()):
             nbformat.write(_notebook(blank, solution, answers), inbox / f"honest{index}.ipynb")
             expected[f"honest{index}"] = "full"
-        if name == "03_conv_arithmetic":  # right on the visible examples only: the hidden tests' inputs show in the message
+        # right on the visible examples only: the hidden tests' inputs show in the message
+        if name == "03_conv_arithmetic":
             for copy in ("a", "b"):
                 nbformat.write(_notebook(blank, solution, {"q1_answer": HIDDEN_ONLY}), inbox / f"hidden{copy}.ipynb")
                 expected[f"hidden{copy}"] = "q1_tests"
-        for index, (mistake, (test_id, answer_id, source)) in enumerate(MISTAKES.get(name, {}).items()):
+        for index, (_mistake, (test_id, answer_id, source)) in enumerate(MISTAKES.get(name, {}).items()):
             for copy in ("a", "b"):  # two students with the same mistake get different inputs
                 nbformat.write(_notebook(blank, solution, {answer_id: source}), inbox / f"mistake{index}{copy}.ipynb")
                 expected[f"mistake{index}{copy}"] = test_id
@@ -121,7 +123,8 @@ def graded_twice(tmp_path_factory):
 def _test_outputs(course: Path, name: str, student: str) -> dict:
     notebook = nbformat.read(course / "autograded" / student / name / f"{name}.ipynb", as_version=4)
     return {c.metadata["nbgrader"]["grade_id"]: [dict(o) for o in c.outputs] for c in notebook.cells
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+            and not c.metadata["nbgrader"].get("solution")}
 
 
 def _scores(course: Path, name: str) -> dict:
@@ -178,7 +181,8 @@ def test_the_batch_finishes_whatever_is_handed_in(tmp_path):
     _cell(damaged, "q1_tests").metadata["nbgrader"]["points"] = "all of them"
     _cell(damaged, "q2_tests").metadata["nbgrader"]["grade"] = "yes please"
     nbformat.write(damaged, inbox / "damaged.ipynb")
-    result = subprocess.run([sys.executable, "-m", "dlcourse.grading", "--course", str(root), "grade", name, str(inbox)],
+    result = subprocess.run([sys.executable, "-m", "dlcourse.grading", "--course", str(root), "grade", name,
+                             str(inbox)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "wrong_assignment: the notebook is not assignment 03_conv_arithmetic" in result.stdout
@@ -235,7 +239,8 @@ def test_roster_gives_formgrader_the_students_names(tmp_path):
 
     root = make_course(tmp_path / "course", ["01_neural_nets"])
     roster = tmp_path / "students.csv"
-    roster.write_text("id,first name,last name,email\ns001,Lan,Nguyễn,lan@example.edu\ns002,Minh,Trần,\n", encoding="utf-8")
+    roster.write_text("id,first name,last name,email\ns001,Lan,Nguyễn,lan@example.edu\ns002,Minh,Trần,\n",
+                      encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "dlcourse.grading", "--course", str(root), "roster", str(roster)],
                             capture_output=True, text=True)
     assert result.returncode == 0 and "2 students in the gradebook" in result.stdout

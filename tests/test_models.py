@@ -42,7 +42,8 @@ def test_googlenet_auxiliary_classifiers():
 def test_googlenet_can_use_the_papers_5x5_branch():
     paper = sum(p.numel() for p in models.GoogLeNet(five_by_five=5).parameters())
     # every "5x5" convolution gains 16 weights per input-output channel pair over 3x3
-    pairs = sum(i * o for i, o in [(16, 32), (32, 96), (16, 48), (24, 64), (24, 64), (32, 64), (32, 128), (32, 128), (48, 128)])
+    pairs = sum(i * o for i, o in [(16, 32), (32, 96), (16, 48), (24, 64), (24, 64), (32, 64), (32, 128), (32, 128),
+                                   (48, 128)])
     assert paper == 6_624_904 + 16 * pairs
 
 
@@ -64,7 +65,8 @@ def test_small_models_run_for_real():
 
 @pytest.mark.parametrize(
     "name, low, high",
-    [("resnet50", 4.0e9, 4.2e9), ("mobilenet_v1", 5.6e8, 5.8e8), ("vgg16", 15.3e9, 15.6e9), ("mobilenet_v2", 2.9e8, 3.1e8)],
+    [("resnet50", 4.0e9, 4.2e9), ("mobilenet_v1", 5.6e8, 5.8e8), ("vgg16", 15.3e9, 15.6e9),
+     ("mobilenet_v2", 2.9e8, 3.1e8)],
 )
 def test_macs_agree_with_the_published_figures(name, low, high):
     # published: ResNet-50 about 4.1 G, MobileNet v1 569 M, VGG-16 about 15.5 G, MobileNet v2 300 M

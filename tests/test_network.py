@@ -215,10 +215,16 @@ def test_random_networks_match_pytorch(data):
 @pytest.mark.parametrize(
     "input_shape, layers, message",
     [
-        ((3, 32, 32), [Conv2d(8, 3), Conv2d(6, 3, groups=3)], r"layer 2 \(Conv2d\(6, k=3, groups=3\)\) cannot follow input of shape \(8, 30, 30\): input has 8 channels, which groups=3 does not divide"),
-        ((3, 8, 8), [MaxPool2d(2), MaxPool2d(2), MaxPool2d(2), MaxPool2d(2)], r"layer 4 .* shape \(3, 1, 1\): effective kernel 2 is larger than the padded input 1"),
-        ((3, 8, 8), [Conv2d(4, 3), Linear(10)], r"layer 2 \(Linear\(10\)\) cannot follow input of shape \(4, 6, 6\): got an image .* not flattened"),
-        ((3, 8, 8), [LSTM(16)], r"layer 1 \(LSTM\(16\)\) cannot follow input of shape \(3, 8, 8\): expects a sequence \(seq_len, features\), got an image"),
+        ((3, 32, 32), [Conv2d(8, 3), Conv2d(6, 3, groups=3)],
+         r"layer 2 \(Conv2d\(6, k=3, groups=3\)\) cannot follow input of shape \(8, 30, 30\): "
+         r"input has 8 channels, which groups=3 does not divide"),
+        ((3, 8, 8), [MaxPool2d(2), MaxPool2d(2), MaxPool2d(2), MaxPool2d(2)],
+         r"layer 4 .* shape \(3, 1, 1\): effective kernel 2 is larger than the padded input 1"),
+        ((3, 8, 8), [Conv2d(4, 3), Linear(10)],
+         r"layer 2 \(Linear\(10\)\) cannot follow input of shape \(4, 6, 6\): got an image .* not flattened"),
+        ((3, 8, 8), [LSTM(16)],
+         r"layer 1 \(LSTM\(16\)\) cannot follow input of shape \(3, 8, 8\): "
+         r"expects a sequence \(seq_len, features\), got an image"),
         ((10,), [GRU(4)], r"expects a sequence .* got a vector"),
         ((5, 12), [MultiheadAttention(16, 4)], r"input has 12 features per token but embed_dim is 16"),
         ((100,), [Conv2d(4, 3)], r"layer 1 .* expects an image \(C, H, W\), got shape \(100,\)"),

@@ -114,7 +114,8 @@ def kernel(tmp_path_factory):
 
 
 def test_the_kernel_runs_as_an_unprivileged_user_in_its_own_pid_namespace(kernel):
-    out = kernel.run("import os\nprint(os.getuid(), os.getgid(), sorted(int(p) for p in os.listdir('/proc') if p.isdigit())[:3])\n"
+    out = kernel.run("import os\n"
+                     "print(os.getuid(), os.getgid(), sorted(int(p) for p in os.listdir('/proc') if p.isdigit())[:3])\n"
                      "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])")
     uid_line, caps = out.splitlines()
     assert uid_line.startswith(f"{sandbox.INSIDE_UID} {sandbox.INSIDE_UID} [1, 2")
@@ -182,16 +183,19 @@ def test_limits_on_memory_file_size_disk_and_processes(kernel):
     out = kernel.run(
         "import resource, numpy as np, os, subprocess\n"
         "print('AS', resource.getrlimit(resource.RLIMIT_AS)[0] // 2**30)\n"
-        "try:\n    x = np.ones(6 * 2**30 // 8)\n    print('ALLOCATED')\nexcept MemoryError:\n    print('MEMORY refused')\n"
+        "try:\n    x = np.ones(6 * 2**30 // 8)\n    print('ALLOCATED')\n"
+        "except MemoryError:\n    print('MEMORY refused')\n"
         "import signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "try:\n    open('/tmp/big', 'wb').write(b'0' * (80 * 2**20))\n    print('BIG written')\n"
         "except OSError as error:\n    print('FILE refused', error.strerror)\n"
         "os.remove('/tmp/big') if os.path.exists('/tmp/big') else None\n"
         "written = 0\n"
-        "try:\n    for i in range(10):\n        open(f'/home/student/fill{i}', 'wb').write(b'0' * (60 * 2**20)); written += 1\n"
+        "try:\n    for i in range(10):\n"
+        "        open(f'/home/student/fill{i}', 'wb').write(b'0' * (60 * 2**20)); written += 1\n"
         "except OSError as error:\n    print('HOME full after', written, error.strerror)\n"
         "children = []\n"
-        "try:\n    for _ in range(400):\n        children.append(subprocess.Popen(['sleep', '30']))\n    print('SPAWNED 400')\n"
+        "try:\n    for _ in range(400):\n        children.append(subprocess.Popen(['sleep', '30']))\n"
+        "    print('SPAWNED 400')\n"
         "except OSError as error:\n    print('PROCESSES refused after', len(children), error.strerror)\n"
         "for child in children:\n    child.kill()\n    child.wait()\n", timeout=60)
     assert "AS 4" in out
@@ -205,7 +209,8 @@ def test_nothing_the_notebook_starts_outlives_its_kernel(tmp_path):
     marker = f"dlcourse-outlive-{os.getpid()}-{time.time_ns()}"
     with SandboxedKernel() as kernel:
         kernel.run("import subprocess, sys, os\n"
-                   f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {marker!r}], start_new_session=True)\n"
+                   f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {marker!r}], "
+                   "start_new_session=True)\n"
                    "if os.fork() == 0:\n    os.setsid()\n"
                    f"    os.execv('/bin/sleep', ['sleep', '300', {marker!r}])\n")
         time.sleep(0.5)

@@ -31,7 +31,8 @@ def test_non_finite_floats_are_tagged_not_bare_json():
         wire.decode("[NaN]")
 
 
-@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "int32", "int64", "uint8", "bool", "complex128"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "int32", "int64", "uint8", "bool",
+                                   "complex128"])
 def test_arrays_keep_dtype_shape_and_every_bit(dtype):
     rng = np.random.default_rng(0)
     array = (rng.normal(size=(2, 3, 4)) * 100).astype(dtype)
@@ -41,7 +42,8 @@ def test_arrays_keep_dtype_shape_and_every_bit(dtype):
     assert back.flags.writeable
 
 
-@pytest.mark.parametrize("value", [np.float32(1.25), np.int64(-3), np.bool_(True), np.array(2.5), np.array(7, dtype=np.int16)])
+@pytest.mark.parametrize("value", [np.float32(1.25), np.int64(-3), np.bool_(True), np.array(2.5),
+                                   np.array(7, dtype=np.int16)])
 def test_scalars_and_zero_dimensional_arrays_keep_no_dimensions(value):
     back = wire.decode(wire.encode(value))
     assert type(back) is type(value) and np.shape(back) == () and back.dtype == value.dtype and back == value

@@ -44,10 +44,11 @@ def conv_output_size(
     62
     >>> conv_output_size(57, 2, stride=2, padding=2) # PyTorch refuses this pooling padding
     30
-    >>> conv_output_size(5, 7)
+    >>> conv_output_size(5, 7)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: effective kernel 7 is larger than the padded input 5 (size 5 + 2*padding 0); shrink the kernel or add padding
+    ValueError: effective kernel 7 is larger than the padded input 5 (size 5 + 2*padding 0);
+        shrink the kernel or add padding
     """
     _check_at_least("size", size, 1)
     _check_at_least("kernel_size", kernel_size, 1)
