@@ -32,20 +32,25 @@ _show_figures_in_notebooks()
 def nested_fields_figure() -> Figure:
     """Artificial intelligence contains machine learning, which contains deep learning.
 
+    Each label sits in its own ring: inside its ellipse and outside the next one in.
+
     >>> fig = nested_fields_figure()
     >>> [t.get_text().split("\\n")[0] for t in fig.axes[0].texts]
     ['Artificial intelligence', 'Machine learning', 'Deep learning']
     """
     fig = Figure(figsize=(6, 3.6))
     ax = fig.subplots()
-    fields = [
-        ("Artificial intelligence\n(trí tuệ nhân tạo)", 5.6, 3.4, "#dbe9f6", 2.75),
-        ("Machine learning\n(học máy)", 4.0, 2.3, "#9ecae1", 1.85),
-        ("Deep learning\n(học sâu)", 2.3, 1.2, "#4292c6", 0.75),
+    bottom = 1.25
+    fields = [  # label, width, height, colour: outermost first
+        ("Artificial intelligence\n(trí tuệ nhân tạo)", 5.6, 3.4, "#dbe9f6"),
+        ("Machine learning\n(học máy)", 4.0, 2.3, "#9ecae1"),
+        ("Deep learning\n(học sâu)", 2.3, 1.2, "#4292c6"),
     ]
-    for label, width, height, colour, text_y in fields:
-        ax.add_patch(Ellipse((3, 1.25 + height / 2), width, height, facecolor=colour, edgecolor="#08306b"))
-        ax.text(3, text_y, label, ha="center", va="center", fontsize=10)
+    tops = [bottom + height for _, _, height, _ in fields] + [bottom]
+    for index, (label, width, height, colour) in enumerate(fields):
+        ax.add_patch(Ellipse((3, bottom + height / 2), width, height, facecolor=colour, edgecolor="#08306b"))
+        inner_top = tops[index + 1] if index + 1 < len(fields) else bottom
+        ax.text(3, (tops[index] + inner_top) / 2, label, ha="center", va="center", fontsize=10)
     ax.set_xlim(0, 6)
     ax.set_ylim(1.1, 4.8)
     ax.set_aspect("equal")
@@ -87,13 +92,42 @@ def curves_figure(
     return fig
 
 
+def loss_and_accuracy_figure(x: Sequence[float], loss: Sequence[float], accuracy: Sequence[float],
+                             xlabel: str = "epoch") -> Figure:
+    """Training loss on the left and accuracy (a fraction, shown in per cent) on the right.
+
+    Two axes, because a loss and an accuracy have different units and ranges.
+
+    >>> fig = loss_and_accuracy_figure([1, 2], [0.9, 0.4], [0.5, 0.8])
+    >>> [a.get_ylabel() for a in fig.axes]
+    ['training loss (cross-entropy)', 'test accuracy (%)']
+    """
+    if not (len(x) == len(loss) == len(accuracy)):
+        raise ValueError(f"x, loss and accuracy must have the same length, got {len(x)}, {len(loss)}, {len(accuracy)}")
+    fig = Figure(figsize=(9, 3.4))
+    left, right = fig.subplots(1, 2)
+    left.plot(x, loss, linewidth=2, color="#d62728")
+    left.set_ylabel("training loss (cross-entropy)")
+    right.plot(x, [100 * a for a in accuracy], linewidth=2, color="#1f77b4")
+    right.set_ylabel("test accuracy (%)")
+    for ax in (left, right):
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def function_and_derivative_figure(
     x: np.ndarray,
     functions: Dict[str, np.ndarray],
     derivatives: Dict[str, np.ndarray],
     title: Optional[str] = None,
+    styles: Optional[Dict[str, str]] = None,
 ) -> Figure:
     """Functions on the left, their derivatives on the right, one colour per function.
+
+    ``styles`` gives some functions a line style (``"--"``), so a curve that lies on
+    another one (leaky ReLU on ReLU for positive inputs) does not hide it.
 
     >>> x = np.linspace(-1, 1, 5)
     >>> fig = function_and_derivative_figure(x, {"id": x}, {"id": np.ones(5)})
@@ -104,9 +138,11 @@ def function_and_derivative_figure(
         raise ValueError("functions and derivatives must name the same functions")
     fig = Figure(figsize=(9, 3.4))
     left, right = fig.subplots(1, 2)
+    styles = styles or {}
     for name in functions:
-        line, = left.plot(x, functions[name], label=name, linewidth=2)
-        right.plot(x, derivatives[name], label=name, linewidth=2, color=line.get_color())
+        style = styles.get(name, "-")
+        line, = left.plot(x, functions[name], style, label=name, linewidth=2)
+        right.plot(x, derivatives[name], style, label=name, linewidth=2, color=line.get_color())
     left.set_title("f(x)")
     right.set_title("f'(x)")
     for ax in (left, right):
@@ -195,16 +231,41 @@ def architectures_figure(names: Sequence[str], params: Sequence[float], macs: Se
     unknown = [(m, p) for m, p, t in zip(macs, params, top1) if t is None]
     if unknown:
         ax.scatter(*zip(*unknown), color="grey", marker="s", s=60, zorder=3)
-    for name, m, p in zip(names, macs, params):
-        ax.annotate(name, (m, p), textcoords="offset points", xytext=(6, 4), fontsize=8)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    log_m, log_p = np.log10(np.asarray(macs, dtype=float)), np.log10(np.asarray(params, dtype=float))
+    ax.set_xlim(10 ** (log_m.min() - 0.4), 10 ** (log_m.max() + 0.4))
+    ax.set_ylim(10 ** (log_p.min() - 0.4), 10 ** (log_p.max() + 0.4))
+    _place_labels(fig, ax, names, macs, params)
     ax.set_xlabel("MACs per 224 x 224 image (LeNet-5: 32 x 32)")
     ax.set_ylabel("parameters")
     ax.grid(alpha=0.3, which="both")
     fig.colorbar(points, ax=ax, label="ImageNet top-1 (%)")
     fig.tight_layout()
     return fig
+
+
+def _place_labels(fig: Figure, ax, names: Sequence[str], xs: Sequence[float], ys: Sequence[float]) -> None:
+    """Label each point beside it, trying four sides in turn, so that no two labels overlap
+    and none leaves the axes (largest y first)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    frame = ax.get_window_extent(renderer)
+    placed = []
+    sides = [((7, 4), "left"), ((-7, 4), "right"), ((7, -12), "left"), ((-7, -12), "right")]
+    for index in sorted(range(len(names)), key=lambda i: -ys[i]):
+        for offset, align in sides:
+            label = ax.annotate(names[index], (xs[index], ys[index]), textcoords="offset points", xytext=offset,
+                                fontsize=8, ha=align)
+            box = label.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(other) for other in placed):
+                placed.append(box)
+                break
+            label.remove()
+        else:
+            raise ValueError(f"no room for the label {names[index]!r}")
 
 
 def conv_grid_figure(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1,

@@ -80,3 +80,33 @@ def test_depthwise_separable_cost_ratio_on_a_real_mobilenet_layer():
     standard = summarize(torch.nn.Conv2d(512, 512, 3, padding=1, bias=False), (1, 512, 14, 14)).macs
     assert separable == 3 * 3 * 512 * 14 * 14 + 512 * 512 * 14 * 14
     assert separable / standard == pytest.approx(1 / 512 + 1 / 9)
+
+
+def test_googlenet_as_the_paper_lays_it_out():
+    """5 x 5 kernels, biases, no batch norm: every parameter counted by hand, block by block."""
+    blocks = [(192, 64, 96, 128, 16, 32, 32), (256, 128, 128, 192, 32, 96, 64), (480, 192, 96, 208, 16, 48, 64),
+              (512, 160, 112, 224, 24, 64, 64), (512, 128, 128, 256, 24, 64, 64), (512, 112, 144, 288, 32, 64, 64),
+              (528, 256, 160, 320, 32, 128, 128), (832, 256, 160, 320, 32, 128, 128),
+              (832, 384, 192, 384, 48, 128, 128)]
+
+    def conv(c_in, c_out, k):
+        return c_out * (c_in * k * k + 1)
+
+    expected = conv(3, 64, 7) + conv(64, 64, 1) + conv(64, 192, 3) + 1024 * 1000 + 1000
+    for c_in, c1, c3r, c3, c5r, c5, pool in blocks:
+        expected += conv(c_in, c1, 1) + conv(c_in, c3r, 1) + conv(c3r, c3, 3) + conv(c_in, c5r, 1) + conv(c5r, c5, 5)
+        expected += conv(c_in, pool, 1)
+    with torch.device("meta"):
+        model = models.googlenet(paper=True)
+    assert sum(p.numel() for p in model.parameters()) == expected == 6_998_552
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+
+
+def test_lenet5_as_the_paper_builds_it():
+    """The paper states each layer's trainable parameters (Section II.B); its C3 table has 60 links."""
+    assert sum(len(inputs) for inputs in models.LENET5_C3_TABLE) == 60
+    assert sorted(len(inputs) for inputs in models.LENET5_C3_TABLE) == [3] * 6 + [4] * 9 + [6]
+    assert len(set(models.LENET5_C3_TABLE)) == 16
+    assert models.lenet5_paper_parameters() == {"C1": 156, "S2": 12, "C3": 1516, "S4": 32, "C5": 48120, "F6": 10164}
+    full = sum(p.numel() for p in models.lenet5().parameters())
+    assert full == 61_706 and sum(models.lenet5_paper_parameters().values()) == 60_000

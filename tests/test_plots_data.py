@@ -63,3 +63,49 @@ def test_conv_grid_figure_and_explorer(monkeypatch):
     sliders = box.children[0].children + box.children[1].children
     assert [s.value for s in sliders] == [5, 3, 1, 0, 1]
     sliders[1].value = 7  # larger than the input: the explorer prints the error instead of raising
+
+
+def test_each_field_label_sits_in_its_own_ring():
+    """Deep learning inside machine learning inside AI, as the caption says: every label is inside its own
+    ellipse and outside the next one in (the figure once put each label one ellipse too far in)."""
+    ax = nested_fields_figure().axes[0]
+    ellipses = ax.patches  # outermost first, as the labels
+    for index, label in enumerate(ax.texts):
+        point = ax.transData.transform(label.get_position())
+        assert ellipses[index].contains_point(point), label.get_text()
+        if index + 1 < len(ellipses):
+            assert not ellipses[index + 1].contains_point(point), label.get_text()
+
+
+def test_architecture_labels_neither_overlap_nor_leave_the_axes():
+    """Seven models whose points crowd together (the figure once clipped and overlapped labels)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from dlcourse.plots import architectures_figure
+
+    names = ["LeNet-5", "AlexNet", "VGG-16", "GoogLeNet", "ResNet-50", "MobileNet v1", "MobileNet v2"]
+    params = [61_706, 61_100_840, 138_357_544, 6_624_904, 25_557_032, 4_231_976, 3_504_872]
+    macs = [416_520, 714_197_696, 15_483_862_016, 1_498_376_192, 4_089_184_256, 568_740_352, 300_774_272]
+    fig = architectures_figure(names, params, macs, [None, 56.5, 71.6, 69.8, 76.1, 70.6, 71.9])
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    ax = fig.axes[0]
+    frame = ax.get_window_extent(renderer)
+    boxes = {t.get_text(): t.get_window_extent(renderer) for t in ax.texts}
+    assert sorted(boxes) == sorted(names)
+    for name, box in boxes.items():
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, name
+        assert not any(box.overlaps(other) for other_name, other in boxes.items() if other_name != name), name
+    points = ax.transData.transform(np.column_stack([macs, params]))
+    for name, box in boxes.items():
+        assert not any(box.contains(x, y) for x, y in points), name
+
+
+def test_loss_and_accuracy_are_on_separate_labelled_axes():
+    from dlcourse.plots import loss_and_accuracy_figure
+
+    left, right = loss_and_accuracy_figure([1, 2, 3], [2.3, 0.5, 0.2], [0.1, 0.8, 0.95]).axes
+    assert list(left.lines[0].get_ydata()) == [2.3, 0.5, 0.2]
+    assert list(right.lines[0].get_ydata()) == pytest.approx([10, 80, 95])
+    assert left.get_ylabel() and right.get_ylabel() and left.get_xlabel() == right.get_xlabel() == "epoch"
+    with pytest.raises(ValueError, match="same length"):
+        loss_and_accuracy_figure([1, 2], [1.0], [0.5, 0.6])

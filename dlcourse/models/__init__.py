@@ -4,7 +4,7 @@ Blocks are named after their papers'; parameter counts equal the reference
 implementations' (checked in tests/test_models.py).
 """
 
-from .classic import AlexNet, LeNet5, VGG, alexnet, lenet5, vgg16
+from .classic import LENET5_C3_TABLE, AlexNet, LeNet5, VGG, alexnet, lenet5, lenet5_paper_parameters, vgg16
 from .googlenet import GoogLeNet, Inception, googlenet
 from .mobilenet import DepthwiseSeparable, InvertedResidual, MobileNetV1, MobileNetV2, mobilenet_v1, mobilenet_v2
 from .resnet import Bottleneck, ResNet, resnet50
@@ -33,5 +33,5 @@ def build(name: str, device: str = "cpu", **kwargs):
 __all__ = [
     "AlexNet", "Bottleneck", "DepthwiseSeparable", "GoogLeNet", "Inception", "InvertedResidual", "LeNet5",
     "MobileNetV1", "MobileNetV2", "ResNet", "VGG", "alexnet", "googlenet", "lenet5", "mobilenet_v1",
-    "mobilenet_v2", "resnet50", "vgg16", "build", "BUILDERS",
+    "mobilenet_v2", "resnet50", "vgg16", "build", "BUILDERS", "LENET5_C3_TABLE", "lenet5_paper_parameters",
 ]

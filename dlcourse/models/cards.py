@@ -26,6 +26,13 @@ TOP1: Dict[str, Optional[float]] = {
     "resnet50": 76.1, "mobilenet_v1": 70.6, "mobilenet_v2": 71.9,
 }
 
+# Where each top-1 figure comes from (they come from different training recipes, so they
+# compare the models only roughly).
+TOP1_SOURCE: Dict[str, str] = {
+    "lenet5": "an MNIST model", "alexnet": "torchvision", "vgg16": "torchvision", "googlenet": "torchvision",
+    "resnet50": "torchvision", "mobilenet_v1": "its paper (torchvision has no v1)", "mobilenet_v2": "torchvision",
+}
+
 NAMES = {"lenet5": "LeNet-5", "alexnet": "AlexNet", "vgg16": "VGG-16", "googlenet": "GoogLeNet",
          "resnet50": "ResNet-50", "mobilenet_v1": "MobileNet v1", "mobilenet_v2": "MobileNet v2"}
 
@@ -40,6 +47,7 @@ class Card:
     activations_batch1_bytes: int
     activations_batch64_bytes: int
     top1: Optional[float]
+    top1_source: str = ""
 
 
 def card(key: str) -> Card:
@@ -53,7 +61,8 @@ def card(key: str) -> Card:
     one = summarize(model, (1, *INPUTS[key]))
     many = summarize(model, (64, *INPUTS[key]))
     return Card(key, NAMES[key], INPUTS[key], one.params, one.macs,
-                one.memory_bytes(include_params=False), many.memory_bytes(include_params=False), TOP1[key])
+                one.memory_bytes(include_params=False), many.memory_bytes(include_params=False), TOP1[key],
+                TOP1_SOURCE[key])
 
 
 def cards() -> List[Card]:

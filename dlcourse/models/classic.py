@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Sequence, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
 import torch
 from torch import nn
@@ -36,6 +36,39 @@ class LeNet5(nn.Module):
 def lenet5(num_classes: int = 10) -> LeNet5:
     """LeNet-5 for 1x32x32 inputs: 61,706 parameters with 10 classes."""
     return LeNet5(num_classes)
+
+
+#: The paper's Table I: the S2 maps (0-5) that each of the 16 C3 maps reads.  Six read three
+#: neighbouring maps, six read four neighbouring maps, three read four maps with a gap, one reads all.
+LENET5_C3_TABLE: Tuple[Tuple[int, ...], ...] = (
+    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
+    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
+    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2, 3, 4, 5),
+)
+
+
+def lenet5_paper_parameters() -> Dict[str, int]:
+    """The trainable parameters of each layer of LeNet-5 as the paper builds it.
+
+    Differences from :class:`LeNet5`: C3 is sparse (``LENET5_C3_TABLE``); each subsampling
+    map has a trainable coefficient and a bias; the ten output units are radial basis
+    functions whose 84 x 10 centres were chosen by hand and kept fixed, so they are not
+    counted.  The total is the paper's "about 60,000".
+
+    >>> counts = lenet5_paper_parameters()
+    >>> counts["C3"], sum(counts.values())
+    (1516, 60000)
+    """
+    kernel = 5 * 5
+    return {
+        "C1": 6 * (kernel + 1),
+        "S2": 6 * 2,
+        "C3": sum(len(inputs) * kernel + 1 for inputs in LENET5_C3_TABLE),
+        "S4": 16 * 2,
+        "C5": 120 * (16 * kernel + 1),
+        "F6": 84 * (120 + 1),
+    }
 
 
 class AlexNet(nn.Module):
