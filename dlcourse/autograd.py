@@ -195,7 +195,8 @@ def gradient_check(
 ) -> float:
     """Largest relative difference between backpropagated and finite-difference gradients.
 
-    A correct backward pass gives about 1e-8 or less; a wrong one gives about 1.
+    A correct backward pass gives about 1e-8 or less; a gradient off by a factor of 2
+    either way gives 0.5, one with the wrong sign gives 2 (see ``relative_difference``).
 
     >>> gradient_check(lambda v: (v[0] * v[1]).tanh() + v[0] ** 2, [0.3, -1.2]) < 1e-7
     True
@@ -204,7 +205,22 @@ def gradient_check(
     f(inputs).backward()
     analytic = [x.grad for x in inputs]
     numeric = numerical_gradient(lambda values: f([Value(v) for v in values]).data, point, eps)
+    return relative_difference(analytic, numeric)
+
+
+def relative_difference(analytic: Sequence[float], numeric: Sequence[float]) -> float:
+    """``max_i |a_i - n_i| / max(|a_i|, |n_i|)``, the measure ``gradient_check`` reports.
+
+    Differences below 1e-12 count as 0.  The value lies between 0 and 2: a gradient twice
+    or half the true one gives 0.5, one with the wrong sign gives 2.
+
+    >>> relative_difference([2.0, -1.0], [1.0, -1.0]), relative_difference([-3.0], [3.0])
+    (0.5, 2.0)
+    """
+    if len(analytic) != len(numeric):
+        raise ValueError(f"the two gradients must have the same length, got {len(analytic)} and {len(numeric)}")
     return max(
-        abs(a - n) / max(abs(a), abs(n), 1e-12) if abs(a - n) > 1e-12 else 0.0
-        for a, n in zip(analytic, numeric)
+        (abs(a - n) / max(abs(a), abs(n)) if abs(a - n) > 1e-12 else 0.0
+         for a, n in zip(analytic, numeric)),
+        default=0.0,
     )

@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlcourse.autograd import Value, gradient_check, numerical_gradient
+from dlcourse.autograd import Value, gradient_check, numerical_gradient, relative_difference
 
 UNARY = ["tanh", "sigmoid", "relu", "exp", "square", "neg"]
 BINARY = ["+", "-", "*", "/"]
@@ -127,6 +127,29 @@ def test_gradient_check_catches_a_wrong_backward_rule():
 
     assert gradient_check(lambda v: v[0].tanh() * v[1], [0.7, 1.3]) < 1e-7
     assert gradient_check(lambda v: wrong_tanh(v[0]) * v[1], [0.7, 1.3]) > 0.1
+
+
+def test_a_rule_off_by_a_factor_of_two_gives_one_half():
+    """|2g - g| / max(|2g|, |g|) = 1/2 whichever way the slip goes; a wrong sign gives 2."""
+    def sigmoid_with_slip(x, factor):
+        out = x.sigmoid()
+        s = out.data
+
+        def _backward():
+            x.grad += factor * s * (1 - s) * out.grad
+
+        out._backward = _backward
+        return out
+
+    for factor in (2.0, 0.5):
+        error = gradient_check(lambda v, f=factor: sigmoid_with_slip(v[0], f) * v[1], [0.3, -0.8])
+        assert error == pytest.approx(0.5, abs=1e-7)
+    assert gradient_check(lambda v: sigmoid_with_slip(v[0], -1.0) * v[1], [0.3, -0.8]) == pytest.approx(2.0)
+    assert relative_difference([1.0, 6.0], [1.0, 3.0]) == 0.5
+    assert relative_difference([1.0, 1.5], [1.0, 3.0]) == 0.5
+    assert relative_difference([0.0], [0.0]) == 0.0
+    with pytest.raises(ValueError, match="same length, got 1 and 2"):
+        relative_difference([1.0], [1.0, 2.0])
 
 
 def test_numerical_gradient_by_hand():
