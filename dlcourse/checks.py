@@ -326,8 +326,10 @@ def reference_receptive_field(kernels: Sequence[int], strides: Sequence[int]) ->
     >>> reference_receptive_field([3, 3], [1, 1]), reference_receptive_field([7, 3, 3], [2, 2, 1])
     (5, 19)
     """
-    field, jump = 1, 1
-    for kernel, stride in zip(kernels, strides):
-        field += (kernel - 1) * jump
-        jump *= stride
-    return field
+    from .calc.layers import Conv2d
+    from .receptive_field import receptive_field
+
+    if len(kernels) != len(strides):
+        raise ValueError(f"give one stride per kernel: {len(kernels)} kernels but {len(strides)} strides")
+    rows = receptive_field([Conv2d(1, kernel, stride=stride) for kernel, stride in zip(kernels, strides)])
+    return rows[-1].field[0]
