@@ -14,7 +14,7 @@ from .spec import SpecError, parse_layer, parse_shape, parse_size
 
 EXAMPLES = """\
 examples:
-  the seed exam's network (input 3x128x128):
+  the worked exam's network (input 3x128x128):
     dlcourse-calc --input 3x128x128 "conv 16 k7 p1 relu" "maxpool 3 s2" \\
         "conv 48 k5 relu" "avgpool 2 s2 p2" flatten "fc 4096 tanh" "fc 2 softmax"
   the same for a mini-batch of 64, as JSON:

@@ -1,4 +1,4 @@
-"""Exam generator: random but valid exams in the style of the seed exam, with complete keys.
+"""Exam generator: random but valid exams in the style of the book's worked exam, with complete keys.
 
     python -m dlcourse.exam --seed 7 --lang vi                 # exams/exam-7-vi.md and exams/key-7-vi.md
     python -m dlcourse.exam --seed 1 --variants 40 --format html --out exams/

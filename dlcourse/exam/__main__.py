@@ -16,7 +16,7 @@ EXTENSIONS = {"md": "md", "html": "html", "pdf-md": "pdf.md"}
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m dlcourse.exam",
-        description="Write an exam in the style of the seed exam and a separate answer key.",
+        description="Write an exam in the style of the book's worked exam and a separate answer key.",
         epilog="example: python -m dlcourse.exam --seed 1 --variants 40 --lang vi --format html --out exams/",
     )
     parser.add_argument("--seed", type=int, default=0, help="the exam's number; the same seed gives the same exam")

@@ -1,4 +1,4 @@
-"""A random but valid exam in the style of the seed exam, and its answers computed with dlcourse.calc.
+"""A random but valid exam in the style of the book's worked exam, and its answers computed with dlcourse.calc.
 
 The same seed always gives the same exam.  Every generated network is one PyTorch accepts
 (pooling padding at most half the kernel), so the tests can check it against PyTorch; the

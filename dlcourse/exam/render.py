@@ -141,10 +141,13 @@ WORDS: Dict[str, Dict[str, str]] = {
 def number(value: object, lang: str) -> str:
     """A number as a reader of ``lang`` writes it: 38,400 and 0.79 in English; 38.400 and 0,79 in Vietnamese.
 
-    >>> number(38400, "vi"), number(0.7858, "vi"), number(38400, "en")
-    ('38.400', '0,7858', '38,400')
+    Negative numbers take a typographic minus sign (−), as in the questions' formulas.
+
+    >>> number(38400, "vi"), number(0.7858, "vi"), number(38400, "en"), number(-0.79, "vi")
+    ('38.400', '0,7858', '38,400', '−0,79')
     """
     text = f"{value:,}" if isinstance(value, int) else str(value)
+    text = text.replace("-", "\u2212", 1) if text.startswith("-") else text
     if lang == "vi":
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return text
