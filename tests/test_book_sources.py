@@ -118,3 +118,40 @@ def test_chapter_code_fits_the_page(chapter):
     long = [f"{chapter.name}:{number}: {line}" for number, line in displayed_code(chapter.read_text(encoding="utf-8"))
             if len(line) > CODE_WIDTH]
     assert long == [], f"code lines wider than {CODE_WIDTH} characters scroll sideways in the book"
+
+
+def glossary_terms():
+    """Each glossary term with the Vietnamese name the book uses for it (the first italic text)."""
+    text = (BOOK / "glossary.md").read_text(encoding="utf-8")
+    return dict(re.findall(r"^(\S[^\n]*)\n  \*([^*]+)\*", text, flags=re.M))
+
+
+def key_term_rows(chapter):
+    section = chapter.read_text(encoding="utf-8").split("## Key terms", 1)[1]
+    return re.findall(r"^\| (.+?) \| (.+?) \|$", section, flags=re.M)[2:]  # after the header and the rule
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_key_terms_are_in_the_glossary_with_the_same_vietnamese(chapter):
+    """One Vietnamese name per term across the book: a chapter's table names the glossary's term."""
+    glossary = glossary_terms()
+    assert len(glossary) >= 30
+    rows = key_term_rows(chapter)
+    assert rows, f"{chapter.stem} lists no key terms"
+    for english, vietnamese in rows:
+        term = re.fullmatch(r"\{term\}`(?:[^`<]+<)?([^`<>]+)>?`", english)
+        assert term, f"{chapter.stem}: the key term {english!r} does not link to the glossary"
+        name = term.group(1).strip()
+        assert name in glossary, f"{chapter.stem}: {name!r} is not in the glossary"
+        assert vietnamese.split(" (")[0] == glossary[name], (chapter.stem, name, vietnamese, glossary[name])
+
+
+def test_no_page_uses_the_vietnamese_terms_the_book_replaced():
+    """Terms Vietnamese courses do not use (issue 18), nowhere in the book, the assignments or the exams."""
+    replaced = ("giảm dần đạo hàm", "tỉ lệ học", "bó con", "hệ số chệch", "trường tiếp nhận", "kết nối tắt",
+                "sải bước", "phần đệm")
+    sources = [*BOOK.glob("*.md"), *(REPO / "exercises" / "source").rglob("*.md"), *(REPO / "dlcourse").rglob("*.py")]
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        for term in replaced:
+            assert term not in text, f"{path.relative_to(REPO)} uses {term!r}"
