@@ -1,12 +1,21 @@
-"""CNNs from LeNet to MobileNet, written from scratch in plain PyTorch.
+"""The course's models, written from scratch in plain PyTorch.
 
-Blocks are named after their papers'; parameter counts equal the reference
-implementations' (checked in tests/test_models.py).
+CNNs from LeNet to MobileNet (blocks named after their papers'; parameter counts equal the
+reference implementations', checked in tests/test_models.py); recurrent layers and cells
+(RNN, LSTM, GRU) and attention (four score functions and multi-head attention) that load
+the state dicts of their ``torch.nn`` namesakes and give the same outputs (checked in
+tests/test_recurrent.py and tests/test_attention.py).
 """
 
+from .attention import (
+    AdditiveAttention, CosineAttention, DotProductAttention, GeneralAttention, MultiHeadAttention,
+)
 from .classic import LENET5_C3_TABLE, AlexNet, LeNet5, VGG, alexnet, lenet5, lenet5_paper_parameters, vgg16
 from .googlenet import GoogLeNet, Inception, googlenet
 from .mobilenet import DepthwiseSeparable, InvertedResidual, MobileNetV1, MobileNetV2, mobilenet_v1, mobilenet_v2
+from .recurrent import (
+    GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, gradient_norms_through_time, recurrent_parameter_count,
+)
 from .resnet import Bottleneck, ResNet, resnet50
 
 BUILDERS = {"lenet5": lenet5, "alexnet": alexnet, "vgg16": vgg16, "googlenet": googlenet, "resnet50": resnet50,
@@ -34,4 +43,6 @@ __all__ = [
     "AlexNet", "Bottleneck", "DepthwiseSeparable", "GoogLeNet", "Inception", "InvertedResidual", "LeNet5",
     "MobileNetV1", "MobileNetV2", "ResNet", "VGG", "alexnet", "googlenet", "lenet5", "mobilenet_v1",
     "mobilenet_v2", "resnet50", "vgg16", "build", "BUILDERS", "LENET5_C3_TABLE", "lenet5_paper_parameters",
+    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "gradient_norms_through_time", "recurrent_parameter_count",
+    "DotProductAttention", "GeneralAttention", "AdditiveAttention", "CosineAttention", "MultiHeadAttention",
 ]
