@@ -25,7 +25,9 @@ checks failed and their messages, never the hidden tests' code.
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import importlib
 import io
 import os
 import re
@@ -70,6 +72,28 @@ class TestPlan:
     @property
     def tests(self) -> List[str]:
         return [name for name, _, is_test in self.cells if is_test]
+
+    def imported_modules(self) -> List[str]:
+        """The modules the instructor's cells import, in order of first use.
+
+        The grader imports them before the first test starts its time budget, so a test's
+        budget measures the student's code, not the first ``import torch`` in the grader.
+
+        >>> TestPlan([("q1", "import numpy as np; from torch import nn; import numpy", True)]).imported_modules()
+        ['numpy', 'torch']
+        """
+        modules: List[str] = []
+        for _, source, _ in self.cells:
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:  # a cell with IPython syntax: its imports are found when it runs
+                continue
+            for node in ast.walk(tree):
+                names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                         else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level
+                         else [])
+                modules += [name for name in names if name not in modules]
+        return modules
 
     @classmethod
     def from_gradebook(cls, db_url: str, assignment: str, notebook: str, order: Sequence[str] = ()) -> "TestPlan":
@@ -260,6 +284,11 @@ class SandboxedExecute(Execute):
         names = NotebookNames(session)
         budget = float(self.timeout or 30)
         assignment, student = self._identity
+        for module in plan.imported_modules():
+            try:
+                importlib.import_module(module)
+            except ImportError as error:  # the test that imports it fails and says so
+                self.log.info("dlcourse: the tests import %s, which is not installed here: %s", module, error)
         for name, source, is_test in plan.cells:
             seed_everything(assignment, name, student)
             if not is_test:
