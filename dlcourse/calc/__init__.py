@@ -59,11 +59,12 @@ from .network import Network
 from .report import Row, Summary
 from .sizes import conv_output_size
 from .summarize import group_rows, summarize
+from .training_memory import TrainingMemory, max_batch_size, training_memory
 
 __all__ = [
     "AvgPool2d", "BatchNorm2d", "Conv2d", "Dropout", "Flatten", "GRU", "GlobalAvgPool2d",
     "LSTM", "Layer", "LayerResult", "Linear", "MaxPool2d", "MultiheadAttention", "Network",
     "RNN", "ReLU", "Row", "Sigmoid", "Softmax", "Summary", "Tanh", "TrainingCost",
     "augmented_count", "conv_output_size", "softmax", "softmax_cross_entropy_grad",
-    "group_rows", "summarize", "training_cost",
+    "group_rows", "summarize", "training_cost", "TrainingMemory", "max_batch_size", "training_memory",
 ]

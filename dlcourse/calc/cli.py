@@ -11,6 +11,8 @@ from .network import Network
 from .report import batch_totals, format_table
 from .sizes import conv_output_size
 from .spec import SpecError, parse_layer, parse_shape, parse_size
+from .torch_network import to_torch
+from .training_memory import OPTIMIZER_STATE_BUFFERS, format_training_memory, training_memory
 
 EXAMPLES = """\
 examples:
@@ -21,6 +23,8 @@ examples:
     dlcourse-calc --input 3x128x128 --batch 64 --json "conv 16 k7 p1 relu" ...
   layers from a file (one per line, # starts a comment, "input 3x128x128" allowed):
     dlcourse-calc --file net.txt
+  the memory of one training step with Adam (parameters, gradients, state, saved activations):
+    dlcourse-calc --input 3x128x128 --batch 64 --train adam "conv 16 k7 p1 relu" ...
   one output size (size, then kN sN pN dN, and ceil for PyTorch's ceil_mode):
     dlcourse-calc size 57 k2 s2 p2          -> 30
 
@@ -62,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch", type=int, default=1, help="also print totals for a batch of this size")
     parser.add_argument("--bytes-per-value", type=int, default=4, help="bytes per stored value (float32: 4)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--train", choices=list(OPTIMIZER_STATE_BUFFERS),
+                        help="also print the memory of one training step at --batch with this optimiser "
+                             "(parameters, gradients, optimiser state, tensors saved for backward)")
     return parser
 
 
@@ -89,13 +96,28 @@ def _table(argv: List[str]) -> int:
         except SpecError as error:
             raise UsageError(f"layer {position} {error}") from None
     network = Network(parse_shape(input_text), layers)
+    memory = None
+    if options.train:
+        try:
+            memory = training_memory(to_torch(network), (options.batch, *network.input_shape), options.train,
+                                     bytes_per_value=options.bytes_per_value)
+        except ValueError as error:
+            raise UsageError(f"--train runs the network in PyTorch, which refuses it: {error}") from None
     if options.json:
         data = network.to_dict(options.bytes_per_value)
         if options.batch > 1:
             data["batch"] = batch_totals(network, options.batch, options.bytes_per_value)
+        if memory is not None:
+            data["training_memory"] = {"optimizer": memory.optimizer, "batch_size": options.batch,
+                                       "params": memory.params, "gradients": memory.gradients,
+                                       "optimizer_state": memory.optimizer_state,
+                                       "activations": memory.activations, "total": memory.total}
         print(json.dumps(data, indent=2))
     else:
         print(format_table(network, options.bytes_per_value, options.batch))
+        if memory is not None:
+            print(format_training_memory(memory).replace(
+                "step:", f"step at batch {options.batch} ({options.bytes_per_value} B per float value):", 1))
     return 0
 
 
