@@ -104,3 +104,81 @@ def conv_explorer(size: int = 7, kernel: int = 3, stride: int = 2, padding: int 
     output = _redrawing_output(sliders, conv_grid_figure)
     rows = list(sliders.values())
     return ipywidgets.VBox([ipywidgets.HBox(rows[:3]), ipywidgets.HBox(rows[3:]), output])
+
+
+def optimiser_figure(surface: str = "ravine", optimiser: str = "momentum", lr: float = 0.045,
+                     momentum: float = 0.9, steps: int = 0) -> Figure:
+    """The path of one optimiser on one of ``dlcourse.surfaces.SURFACES``, next to plain SGD's.
+
+    ``steps=0`` uses the surface's own number of steps.  ``momentum`` is mu for momentum and
+    Nesterov, beta1 for Adam and AdamW (see ``dlcourse.experiments.make_optimiser``).
+
+    >>> optimiser_figure().axes[0].get_legend_handles_labels()[1]
+    ['SGD, lr 0.45', 'momentum, lr 0.045, 0.9']
+    """
+    from .plots import trajectories_figure
+    from .surfaces import SURFACES, optimiser_path, surface_grid
+
+    if surface not in SURFACES:
+        raise ValueError(f"unknown surface {surface!r}; known: {', '.join(SURFACES)}")
+    setting = SURFACES[surface]
+    steps = steps or setting.steps
+    paths = {f"SGD, lr {setting.lrs['SGD']:g}": optimiser_path(setting.function, setting.start, "SGD", steps,
+                                                                setting.lrs["SGD"])}
+    label = f"{optimiser}, lr {lr:g}" + (f", {momentum:g}" if optimiser in ("momentum", "Nesterov", "Adam", "AdamW")
+                                         else "")
+    paths[label] = optimiser_path(setting.function, setting.start, optimiser, steps, lr, momentum)
+    X, Y, Z = surface_grid(setting.function, setting.xlim, setting.ylim)
+    return trajectories_figure(X, Y, Z, paths, setting.minima, title=f"{surface}, {steps} steps")
+
+
+def optimiser_explorer(surface: str = "ravine", optimiser: str = "momentum", lr: float = 0.045,
+                       momentum: float = 0.9) -> Any:
+    """Pick a surface, an optimiser, its learning rate and momentum; its path redraws next to SGD's.
+
+    Returns an ipywidgets box in Jupyter, or the default figure when the book is built.
+    """
+    from .experiments import OPTIMISER_NAMES
+    from .surfaces import SURFACES
+
+    if static_build():
+        return optimiser_figure(surface, optimiser, lr, momentum)
+    import ipywidgets
+
+    controls = {
+        "surface": ipywidgets.Dropdown(options=list(SURFACES), value=surface, description="surface"),
+        "optimiser": ipywidgets.Dropdown(options=list(OPTIMISER_NAMES), value=optimiser, description="optimiser"),
+        "lr": ipywidgets.FloatLogSlider(value=lr, base=10, min=-4, max=0.3, step=0.05, description="lr",
+                                        readout_format=".2g"),
+        "momentum": ipywidgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description="momentum"),
+        "steps": ipywidgets.IntSlider(value=0, min=0, max=1000, step=10, description="steps (0: auto)"),
+    }
+    output = _redrawing_output(controls, optimiser_figure)
+    rows = list(controls.values())
+    return ipywidgets.VBox([ipywidgets.HBox(rows[:2]), ipywidgets.HBox(rows[2:]), output])
+
+
+def attention_explorer(model: Any, source: Any, example: int = 0, temperature: float = 1.0) -> Any:
+    """Pick a string of ``source`` and a softmax temperature; see ``model``'s attention weights as a heat map.
+
+    ``model`` is a ``dlcourse.seq2seq.Seq2Seq`` with attention.  Temperatures above 1 blur the
+    weights, below 1 sharpen them.  Returns an ipywidgets box in Jupyter, or the default
+    figure when the book is built.
+    """
+    from functools import partial
+
+    from .seq2seq import attention_weights_figure
+
+    draw = partial(attention_weights_figure, model, source)
+    if static_build():
+        return draw(example, temperature)
+    import ipywidgets
+
+    draw(example, temperature)   # refuse a bad default here, as the static build would
+    controls = {
+        "example": ipywidgets.IntSlider(value=example, min=0, max=len(source) - 1, description="test string"),
+        "temperature": ipywidgets.FloatLogSlider(value=temperature, base=10, min=-1, max=1, step=0.1,
+                                                 description="temperature"),
+    }
+    output = _redrawing_output(controls, draw)
+    return ipywidgets.VBox([ipywidgets.HBox(list(controls.values())), output])
