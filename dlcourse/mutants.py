@@ -255,6 +255,15 @@ def _on_alarm(*_: Any) -> None:
 
 def passes(assignment: Assignment, question: Question, answers: Dict[str, str], student: str) -> bool:
     """Whether ``question``'s test cell passes with these answer sources, for this student's inputs."""
+    try:
+        return _passes(assignment, question, answers, student)
+    finally:  # a notebook's plot cells open pyplot figures; thousands of runs must not pile them up
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            pyplot.close("all")
+
+
+def _passes(assignment: Assignment, question: Question, answers: Dict[str, str], student: str) -> bool:
     names: Dict[str, Any] = {"__name__": "__main__"}
     checks.grading_context(assignment.name, student)
     try:
