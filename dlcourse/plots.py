@@ -59,6 +59,16 @@ def nested_fields_figure() -> Figure:
     return fig
 
 
+def _label_axes(ax, title: str, xlabel: str, ylabel: str, logy: bool = False) -> None:
+    """Title, axis labels, a light grid and, if asked, a log y-axis: how every curve panel ends."""
+    if logy:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+
+
 def curves_figure(
     x: Sequence[float],
     curves: Mapping[str, Sequence[float]],
@@ -81,12 +91,7 @@ def curves_figure(
         if len(values) != len(x):
             raise ValueError(f"curve {name!r} has {len(values)} values but x has {len(x)}")
         ax.plot(x, values, label=name, linewidth=2)
-    if logy:
-        ax.set_yscale("log")
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
+    _label_axes(ax, title, xlabel, ylabel, logy)
     ax.legend()
     fig.tight_layout()
     return fig
@@ -383,12 +388,7 @@ def spread_figure(x: Sequence[float], panels: Mapping[str, Mapping[str, np.ndarr
             (line,) = ax.plot(x, np.median(values, axis=0), linewidth=max(2.6 - 0.4 * index, 1.0),
                               linestyle="--" if index % 2 else "-", label=name)
             ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.25)
-        if logy:
-            ax.set_yscale("log")
-        ax.set_title(title)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3)
+        _label_axes(ax, title, xlabel, ylabel, logy)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9, frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
