@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book demo test unit lint system-deps bench bench-book clean
+.PHONY: book pdf translations translations-check demo test unit lint system-deps bench bench-book clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "dlcourse needs Python 3.11 or newer"'
@@ -14,20 +14,41 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# Build the book into _build/html; chapters execute, with a cache (_build/.jupyter_cache).
-# The book's own extension (book/_ext/book_fixes.py) executes every chapter again when
-# dlcourse or the pinned requirements change, and keeps the widgets static, so a plain
-# `jupyter-book build .` gives the same site.
+# Build the book, both editions, into one site: the English one in _build/html, the Vietnamese
+# one (the same chapters with the translations of locales/vi) in _build/html/vi.  Chapters
+# execute once, with a cache (_build/.jupyter_cache) both editions read.  The book's own
+# extension (book/_ext/book_fixes.py) executes every chapter again when dlcourse or the
+# pinned requirements change, and keeps the widgets static, so a plain
+# `jupyter-book build .` gives the same English site.
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
-	@echo "The book is in _build/html: open _build/html/index.html in a browser."
+	$(BIN)/python -m dlcourse.editions vi
+	@echo "The book is in _build/html: open _build/html/index.html (English) or _build/html/vi/index.html (Tiếng Việt)."
+
+# Each edition as one PDF (_build/pdf/dlcourse-en.pdf, dlcourse-vi.pdf), printed by Chromium
+# from the single-page build.
+pdf: $(STAMP) system-deps book
+	$(BIN)/python -m dlcourse.editions singlehtml en vi
+	$(BIN)/python -m dlcourse.pdf en vi
+
+# After an English edit: bring the Vietnamese catalogues up to date (changed messages become
+# fuzzy, new ones empty), then translate them in locales/vi/LC_MESSAGES/book/<page>.po.
+translations: $(STAMP)
+	$(BIN)/python -m dlcourse.editions gettext
+	$(BIN)/sphinx-intl update -p _build/gettext -l vi -d locales
+
+# Fails when a page of the Vietnamese edition has an untranslated, fuzzy or broken message.
+translations-check: $(STAMP)
+	$(BIN)/python -m dlcourse.editions gettext
+	$(BIN)/python -m dlcourse.translations check
 
 # The seed exam's network, answered by dlcourse-calc.
 demo: $(STAMP)
 	$(BIN)/dlcourse-calc --file examples/seed_exam_network.txt --batch 64
 
-# Everything: lint, the book build (cached), then unit, property, doctest, CLI, grading and browser tests.
-test: $(STAMP) system-deps lint book
+# Everything: lint, both editions (cached), the translation check, the PDFs, then unit, property,
+# doctest, CLI, grading and browser tests.
+test: $(STAMP) system-deps lint book translations-check pdf
 	$(BIN)/python -m pytest -q
 
 # The fast loop while working: unit, property, doctest and CLI tests, no book build, no browser,

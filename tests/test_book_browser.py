@@ -1,10 +1,13 @@
-"""Every page of the built book, loaded in headless Chromium with the network shut off.
+"""Every page of the built book, both editions, loaded in headless Chromium with the network shut off.
 
-For each page in _toc.yml, served from a local HTTP server: the page loads; nothing is
+For each page in _toc.yml, in English (``_build/html``) and in Vietnamese
+(``_build/html/vi``), served from a local HTTP server: the page loads; nothing is
 requested from outside the site (such requests are blocked and counted as failures); no
 console errors or failed requests; maths is typeset (no raw TeX left); every image has
-loaded; no cell output holds a traceback.  A screenshot of each page goes to
-_build/screenshots/ (ignored by git) for a person to look at.
+loaded; no cell output holds a traceback; the page says its language, and its language
+switch leads to the same page in the other edition.  Search finds a chapter in each
+edition.  A screenshot of each page goes to _build/screenshots/ (ignored by git; the
+Vietnamese ones are named vi_...) for a person to look at.
 
 Build the book first (``make test`` does); run alone with ``pytest tests/test_book_browser.py``.
 """
@@ -13,10 +16,11 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 from pathlib import Path
 from typing import Dict, Iterator, List
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 import yaml
@@ -47,12 +51,15 @@ def toc_pages(chapters_only: bool = False) -> List[str]:
 
 
 CHAPTERS = set(toc_pages(chapters_only=True))
+EDITIONS = {"en": "", "vi": "vi/"}   # each edition's folder in the one site
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    if not (HTML / "index.html").exists():
-        pytest.fail("the book is not built: run `make book` (or `make test`, which builds it first)")
+    for edition in EDITIONS.values():
+        if not (HTML / edition / "index.html").exists():
+            pytest.fail(f"the book is not built ({HTML / edition} is missing): run `make book` (or `make test`, "
+                        "which builds it first)")
     handler = functools.partial(_QuietHandler, directory=str(HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -96,13 +103,16 @@ PAGE_CHECKS = """() => {
     loadingWidgets: outputs.filter(t => /Loading widget|Error displaying widget/i.test(t)).length,
     wideCode: [...document.querySelectorAll('.cell_input pre')]
       .filter(e => e.scrollWidth > e.clientWidth + 2).map(e => e.innerText.split('\\n')[0].slice(0, 50)),
+    language: document.documentElement.lang,
+    switch: [...document.querySelectorAll('.dlcourse-language-switch a')].map(a => a.getAttribute('href')),
+    numbers: [...document.querySelectorAll('.pasted-text')].map(e => e.textContent),
+    heading: (document.querySelector('main h1') || {}).textContent,
   };
 }"""
 
 
-@pytest.mark.parametrize("page_name", toc_pages())
-def test_page_renders_offline(site: str, browser, page_name: str) -> None:
-    problems: Dict[str, List[str]] = {"outside requests": [], "console errors": [], "failed requests": []}
+def load(site: str, browser, path: str, problems: Dict[str, List[str]]):
+    """A page of the site, its facts (PAGE_CHECKS) and its screenshot; problems are collected."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
 
     def route(route_request) -> None:
@@ -119,14 +129,23 @@ def test_page_renders_offline(site: str, browser, page_name: str) -> None:
     page.on("console", lambda msg: msg.type == "error" and problems["console errors"].append(msg.text))
     page.on("pageerror", lambda error: problems["console errors"].append(str(error)))
     page.on("requestfailed", lambda request: problems["failed requests"].append(request.url))
-    response = page.goto(f"{site}/{page_name}.html", wait_until="networkidle")
-    assert response is not None and response.ok, f"{page_name}: HTTP {response.status if response else 'no response'}"
+    response = page.goto(f"{site}/{path}", wait_until="networkidle")
+    assert response is not None and response.ok, f"{path}: HTTP {response.status if response else 'no response'}"
     page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
     page.wait_for_load_state("networkidle")
     facts = page.evaluate(PAGE_CHECKS)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / (page_name.replace("/", "_") + ".png")), full_page=True)
+    page.screenshot(path=str(SHOTS / (path.removesuffix(".html").replace("/", "_") + ".png")), full_page=True)
     context.close()
+    return facts
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("page_name", toc_pages())
+def test_page_renders_offline(site: str, browser, page_name: str, edition: str) -> None:
+    problems: Dict[str, List[str]] = {"outside requests": [], "console errors": [], "failed requests": []}
+    facts = load(site, browser, f"{EDITIONS[edition]}{page_name}.html", problems)
+    page_name = f"{EDITIONS[edition]}{page_name}"
 
     assert problems == {"outside requests": [], "console errors": [], "failed requests": []}, problems
     assert facts["rawMath"] == [], f"{page_name}: TeX left untypeset: {facts['rawMath']}"
@@ -139,3 +158,49 @@ def test_page_renders_offline(site: str, browser, page_name: str) -> None:
     assert facts["wideCode"] == [], f"{page_name}: code that scrolls sideways: {facts['wideCode']}"
     if page_name in CHAPTERS:
         assert facts["images"] >= 1, f"{page_name}: a chapter needs at least one figure"
+    assert facts["language"] == edition, f"{page_name}: <html lang={facts['language']!r}>"
+    assert len(facts["switch"]) == 1, f"{page_name}: no link to the other edition"
+
+
+NUMBER = re.compile(r"[-−+]?[\d.,]+(e[-+]?\d+)?\s*%?")
+
+
+def built_page_facts(path: Path) -> Dict[str, object]:
+    """From a built page's HTML: its computed numbers, its title, its language switch."""
+    html = path.read_text(encoding="utf-8")
+    return {
+        "numbers": re.findall(r'<span class="pasted-text">([^<]*)</span>', html),
+        "heading": re.search(r"<h1>(.*?)<a class=\"headerlink\"", html, flags=re.S).group(1),
+        "switch": re.findall(r'<p class="dlcourse-language-switch"><a href="([^"]+)"', html),
+    }
+
+
+@pytest.mark.parametrize("page_name", toc_pages())
+def test_both_editions_of_a_page_show_the_same_computed_numbers_and_link_to_each_other(page_name):
+    english_path, vietnamese_path = HTML / f"{page_name}.html", HTML / "vi" / f"{page_name}.html"
+    if not vietnamese_path.exists():
+        pytest.fail(f"{vietnamese_path} is missing: run `make book`, which builds both editions")
+    english, vietnamese = built_page_facts(english_path), built_page_facts(vietnamese_path)
+    # the same values, in the order each language's sentences put them (computed sentences, not
+    # numbers, may be pasted in the page's language)
+    same = [sorted(n for n in facts["numbers"] if NUMBER.fullmatch(n)) for facts in (english, vietnamese)]
+    assert len(same[0]) >= 0.8 * len(english["numbers"])
+    assert same[0] == same[1], f"{page_name}: the editions print different numbers"
+    assert english["heading"] != vietnamese["heading"], f"{page_name}: the Vietnamese title is the English one"
+    assert (english_path.parent / english["switch"][0]).resolve() == vietnamese_path.resolve()
+    assert (vietnamese_path.parent / vietnamese["switch"][0]).resolve() == english_path.resolve()
+
+
+@pytest.mark.parametrize("edition, query, page_name", [
+    ("en", "backpropagation", "book/backprop"),
+    ("vi", "lan truyền ngược", "book/backprop"),
+    ("vi", "tích chập", "book/conv_arithmetic"),
+])
+def test_search_finds_a_chapter_in_each_edition(site, browser, edition, query, page_name):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site}/{EDITIONS[edition]}search.html?q={quote(query)}", wait_until="networkidle")
+    page.wait_for_selector("#search-results li", timeout=15000)
+    results = page.eval_on_selector_all("#search-results li a", "links => links.map(a => a.href)")
+    context.close()
+    assert any(f"/{EDITIONS[edition]}{page_name}.html" in url for url in results), results

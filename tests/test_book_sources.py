@@ -88,6 +88,39 @@ def test_the_book_executes_again_when_the_package_changes(tmp_path):
     assert book_fixes.code_hash(REPO) != first
 
 
+def test_after_a_code_change_every_build_reads_its_pages_again_but_the_chapters_run_once(tmp_path):
+    """The English, Vietnamese, gettext and single-page builds share one execution cache."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location("book_fixes", BOOK / "_ext" / "book_fixes.py")
+    book_fixes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(book_fixes)
+    (tmp_path / "dlcourse").mkdir()
+    (tmp_path / "dlcourse" / "a.py").write_text("x = 1\n")
+    cache = tmp_path / "_build" / ".jupyter_cache"
+
+    def build(doctrees: str) -> bool:
+        """One build's start and end; whether it read every page again."""
+        app = SimpleNamespace(config=SimpleNamespace(nb_execution_cache_path=str(cache)), srcdir=str(tmp_path),
+                              doctreedir=str(tmp_path / "_build" / doctrees))
+        book_fixes._execute_again_when_code_changed(app)
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / "executed").touch()          # the chapters this build found in the cache or ran
+        book_fixes._remember_code_hash(app, None)
+        return getattr(app, "_dlcourse_code_changed", False)
+
+    assert build(".doctrees") and build("vi/.doctrees-html")       # first builds: everything read
+    assert not build(".doctrees") and not build("vi/.doctrees-html")  # nothing changed: nothing read
+    (tmp_path / "dlcourse" / "a.py").write_text("x = 2\n")
+    (cache / "old-output").touch()
+    assert build("vi/.doctrees-html")                               # the first build after the change...
+    assert not (cache / "old-output").exists()                       # ...empties the cache (chapters run again)
+    (cache / "new-output").touch()
+    assert build(".doctrees")                                        # the other edition reads every page again
+    assert (cache / "new-output").exists()                           # from the new cache, not running them twice
+
+
 CODE_WIDTH = 77  # characters a code block of the book shows at 1280 px without scrolling (the browser test checks)
 
 
@@ -147,10 +180,12 @@ def test_key_terms_are_in_the_glossary_with_the_same_vietnamese(chapter):
 
 
 def test_no_page_uses_the_vietnamese_terms_the_book_replaced():
-    """Terms Vietnamese courses do not use (issue 18), nowhere in the book, the assignments or the exams."""
+    """Terms Vietnamese courses do not use (issue 18), nowhere in the book (both editions), the assignments
+    or the exams."""
     replaced = ("giảm dần đạo hàm", "tỉ lệ học", "bó con", "hệ số chệch", "trường tiếp nhận", "kết nối tắt",
                 "sải bước", "phần đệm")
-    sources = [*BOOK.glob("*.md"), *(REPO / "exercises" / "source").rglob("*.md"), *(REPO / "dlcourse").rglob("*.py")]
+    sources = [*BOOK.glob("*.md"), *(REPO / "locales").rglob("*.po"), *(REPO / "exercises" / "source").rglob("*.md"),
+               *(REPO / "dlcourse").rglob("*.py")]
     for path in sources:
         text = path.read_text(encoding="utf-8")
         for term in replaced:

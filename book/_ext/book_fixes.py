@@ -20,7 +20,18 @@ explorer returns its default figure instead (``dlcourse.widgets.static_build``).
 
 4. Outputs as fresh as the code.  The execution cache knows a chapter's own cells only;
 when ``dlcourse`` or ``requirements.txt`` change, every chapter is executed again (their
-hash is kept next to the doctrees).
+hash is kept next to the execution cache, which every build shares, and with each build's
+doctrees).
+
+5. Numbers in translations.  A translated paragraph is parsed on its own, as plain MyST
+(``dlcourse.editions``), where MyST-NB cannot see the notebook's glued values, so
+``{glue:text}`key:fmt``` would be lost.  In a translated paragraph the role reads the value
+from the page's own glue cache instead (``page.md::key``), the one the English page reads.
+
+6. Translated parts and title.  sphinx-external-toc inserts the table of contents (with
+the parts' captions) after Sphinx has translated the page, so in the Vietnamese edition
+the sidebar's parts stayed English; they, and the book's title, are translated here
+with the root page's catalogue, where ``make translations`` puts them.
 """
 
 from __future__ import annotations
@@ -31,7 +42,11 @@ import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Set
 
+from myst_nb.ext.glue.roles import PasteTextRole
+from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.locale import init as init_locale
+from sphinx.util.i18n import docname_to_domain
 from sphinx.util import logging
 
 LOG = logging.getLogger(__name__)
@@ -61,25 +76,68 @@ def code_hash(root: Path) -> str:
 
 
 def _execute_again_when_code_changed(app: Sphinx) -> None:
-    stamp = Path(app.doctreedir).parent / ".dlcourse_code_hash"
-    code = code_hash(Path(app.srcdir))
-    app._dlcourse_code_hash = (stamp, code)
-    if stamp.exists() and stamp.read_text() == code:
-        return
     cache = Path(app.config.nb_execution_cache_path or Path(app.doctreedir).parent / ".jupyter_cache")
-    if cache.exists():
+    code = code_hash(Path(app.srcdir))
+    # One stamp next to the cache all builds share (html, gettext, single page, both editions)
+    # and one per build: the build that finds the code changed empties the cache and runs
+    # every chapter again; every other build, later, reads every page again from the new
+    # cache, so no edition keeps pages with the old outputs.
+    cache_stamp = cache.parent / ".dlcourse_code_hash"
+    pages_stamp = Path(app.doctreedir) / ".dlcourse_code_hash"
+    app._dlcourse_code_hash = ([cache_stamp, pages_stamp], code)
+    if not (cache_stamp.exists() and cache_stamp.read_text() == code) and cache.exists():
         LOG.info("dlcourse or requirements.txt changed: executing every chapter again")
         shutil.rmtree(cache)
-    app._dlcourse_code_changed = True
+    if not (pages_stamp.exists() and pages_stamp.read_text() == code):
+        app._dlcourse_code_changed = True
 
 
 def _remember_code_hash(app: Sphinx, error: Any) -> None:
     if error is None:
-        stamp, code = app._dlcourse_code_hash
-        stamp.write_text(code)
+        stamps, code = app._dlcourse_code_hash
+        for stamp in stamps:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(code)
+
+
+class _PasteTextInTranslation(PasteTextRole):
+    """``{glue:text}`` that also works in a translated paragraph (see fix 5)."""
+
+    def run(self):  # type: ignore[no-untyped-def]
+        if "nb_renderer" not in self.document and "::" not in self.text:
+            env = self.document.settings.env
+            key_and_format = self.text if ":" in self.text else f"{self.text}:s"  # "page::key" alone loses its key
+            self.text = f"{Path(env.doc2path(env.docname)).name}::{key_and_format}"
+        return super().run()
+
+
+def _catalogue(app: Sphinx, docname: str) -> Any:
+    dirs = [str(Path(app.srcdir) / directory) for directory in app.config.locale_dirs]
+    domain = docname_to_domain(docname, app.config.gettext_compact)
+    catalogue, _ = init_locale(dirs, app.config.language, domain)
+    return catalogue
+
+
+def _translate_parts(app: Sphinx, doctree: Any) -> None:
+    if (app.config.language or "en") == "en":
+        return
+    toctrees = [node for node in doctree.findall(addnodes.toctree) if node.get("caption")]
+    if toctrees:
+        catalogue = _catalogue(app, app.env.docname)
+        for node in toctrees:
+            node["caption"] = catalogue.gettext(node["caption"])
+
+
+def _translate_title(app: Sphinx) -> None:
+    if (app.config.language or "en") != "en" and app.config.html_title:
+        app.config.html_title = _catalogue(app, app.config.root_doc).gettext(app.config.html_title)
 
 
 def setup(app: Sphinx) -> Dict[str, Any]:
+    app.connect("doctree-read", _translate_parts)
+    app.connect("builder-inited", _translate_title)
+    app.setup_extension("myst_nb")
+    app.add_role_to_domain("glue", "text", _PasteTextInTranslation(), override=True)
     os.environ["DLCOURSE_BOOK_BUILD"] = "1"  # inherited by every kernel the build starts
     app.connect("builder-inited", _drop_thebe, priority=0)
     app.connect("builder-inited", _execute_again_when_code_changed)

@@ -1,0 +1,60 @@
+"""Sphinx extension: a link on every page to the same page in the book's other edition.
+
+The English edition is ``_build/html`` and the Vietnamese one ``_build/html/vi``
+(``dlcourse.editions``), so the same page of the other edition is one folder down (from
+English) or up (from Vietnamese), whatever the page.  The link is plain HTML at the top of
+the article, works from a file on disk as well as from a web server, and is left out of
+the single-page builds the PDFs are printed from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+
+EDITIONS = {"en": ("vi", "Tiếng Việt", "Đọc trang này bằng tiếng Việt"),
+            "vi": ("en", "English", "Read this page in English")}
+"""For each edition: the other one, its name, and the link's tooltip (in the other language)."""
+
+
+def other_edition_url(pagename: str, language: str) -> str:
+    """The relative URL of the same page in the other edition.
+
+    >>> other_edition_url("book/neural_nets", "en")
+    '../vi/book/neural_nets.html'
+    >>> other_edition_url("book/neural_nets", "vi")
+    '../../book/neural_nets.html'
+    >>> other_edition_url("search", "en")
+    'vi/search.html'
+    """
+    if language not in EDITIONS:
+        raise ValueError(f"no other edition for language {language!r}: expected one of {', '.join(EDITIONS)}")
+    up = "../" * pagename.count("/")
+    if language == "en":
+        return f"{up}vi/{pagename}.html"
+    return f"{up}../{pagename}.html"
+
+
+def _add_switch(app: Sphinx, pagename: str, templatename: str, context: Dict[str, Any], doctree: Any) -> None:
+    language = app.config.language or "en"
+    if app.builder.name != "html" or language not in EDITIONS or "body" not in context:
+        return
+    other, name, title = EDITIONS[language]
+    url = other_edition_url(pagename, language)
+    switch = (f'<p class="dlcourse-language-switch"><a href="{url}" hreflang="{other}" lang="{other}" '
+              f'title="{title}">{name}</a></p>\n')
+    context["body"] = switch + context["body"]
+
+
+def _add_static_path(app: Sphinx, config: Config) -> None:
+    config.html_static_path = [*config.html_static_path, str(Path(__file__).parent / "static")]
+
+
+def setup(app: Sphinx) -> Dict[str, Any]:
+    app.connect("config-inited", _add_static_path)
+    app.connect("html-page-context", _add_switch)
+    app.add_css_file("language_switch.css")
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
