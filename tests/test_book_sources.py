@@ -72,12 +72,18 @@ def test_plain_jupyter_book_build_keeps_widget_pages_offline(page, tmp_path, mon
     assert "<img" in html  # the explorer's default figure
 
 
-def test_the_book_executes_again_when_the_package_changes(tmp_path):
+def load_book_fixes():
+    """The book's Sphinx extension, loaded from its file (it is not part of the package)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("book_fixes", BOOK / "_ext" / "book_fixes.py")
     book_fixes = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(book_fixes)
+    return book_fixes
+
+
+def test_the_book_executes_again_when_the_package_changes(tmp_path):
+    book_fixes = load_book_fixes()
     (tmp_path / "dlcourse").mkdir()
     (tmp_path / "dlcourse" / "a.py").write_text("x = 1\n")
     (tmp_path / "requirements.txt").write_text("numpy\n")
@@ -90,12 +96,9 @@ def test_the_book_executes_again_when_the_package_changes(tmp_path):
 
 def test_after_a_code_change_every_build_reads_its_pages_again_but_the_chapters_run_once(tmp_path):
     """The English, Vietnamese, gettext and single-page builds share one execution cache."""
-    import importlib.util
     from types import SimpleNamespace
 
-    spec = importlib.util.spec_from_file_location("book_fixes", BOOK / "_ext" / "book_fixes.py")
-    book_fixes = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(book_fixes)
+    book_fixes = load_book_fixes()
     (tmp_path / "dlcourse").mkdir()
     (tmp_path / "dlcourse" / "a.py").write_text("x = 1\n")
     cache = tmp_path / "_build" / ".jupyter_cache"
