@@ -25,8 +25,9 @@ doctrees).
 
 5. Numbers in translations.  A translated paragraph is parsed on its own, as plain MyST
 (``dlcourse.editions``), where MyST-NB cannot see the notebook's glued values, so
-``{glue:text}`key:fmt``` would be lost.  In a translated paragraph the role reads the value
-from the page's own glue cache instead (``page.md::key``), the one the English page reads.
+``{glue}`key``` and ``{glue:text}`key:fmt``` would be lost.  In a translated paragraph these
+roles read the value from the page's own glue cache instead (``page.md::key``), the one the
+English page reads.
 
 6. Translated parts and title.  sphinx-external-toc inserts the table of contents (with
 the parts' captions) after Sphinx has translated the page, so in the Vietnamese edition
@@ -42,7 +43,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Set
 
-from myst_nb.ext.glue.roles import PasteTextRole
+from myst_nb.ext.glue.roles import PasteRoleAny, PasteTextRole
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.locale import init as init_locale
@@ -100,15 +101,29 @@ def _remember_code_hash(app: Sphinx, error: Any) -> None:
             stamp.write_text(code)
 
 
-class _PasteTextInTranslation(PasteTextRole):
-    """``{glue:text}`` that also works in a translated paragraph (see fix 5)."""
+class _PasteInTranslation:
+    """A glue role that also works in a translated paragraph (see fix 5): there it pastes
+    from the page's glue cache, as ``{glue}`page.md::key``` would."""
 
     def run(self):  # type: ignore[no-untyped-def]
         if "nb_renderer" not in self.document and "::" not in self.text:
             env = self.document.settings.env
-            key_and_format = self.text if ":" in self.text else f"{self.text}:s"  # "page::key" alone loses its key
-            self.text = f"{Path(env.doc2path(env.docname)).name}::{key_and_format}"
+            self.text = f"{Path(env.doc2path(env.docname)).name}::{self._key(self.text)}"
         return super().run()
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return text
+
+
+class _PasteTextInTranslation(_PasteInTranslation, PasteTextRole):
+    @staticmethod
+    def _key(text: str) -> str:
+        return text if ":" in text else f"{text}:s"  # "page::key" alone would be read as key "page:"
+
+
+class _PasteAnyInTranslation(_PasteInTranslation, PasteRoleAny):
+    pass
 
 
 def _catalogue(app: Sphinx, docname: str) -> Any:
@@ -137,7 +152,9 @@ def setup(app: Sphinx) -> Dict[str, Any]:
     app.connect("doctree-read", _translate_parts)
     app.connect("builder-inited", _translate_title)
     app.setup_extension("myst_nb")
-    app.add_role_to_domain("glue", "text", _PasteTextInTranslation(), override=True)
+    for name, role in (("", _PasteAnyInTranslation), ("any", _PasteAnyInTranslation),
+                       ("text", _PasteTextInTranslation)):
+        app.add_role_to_domain("glue", name, role(), override=True)
     os.environ["DLCOURSE_BOOK_BUILD"] = "1"  # inherited by every kernel the build starts
     app.connect("builder-inited", _drop_thebe, priority=0)
     app.connect("builder-inited", _execute_again_when_code_changed)
