@@ -448,6 +448,16 @@ def tanh_rnn_gradients(w, u, b, xs, h0=0.0):
     },
 }
 
+# The loop around a wrong momentum step, as the mistakes below write it (the step is what they get wrong).
+MOMENTUM_LOOP = '''
+def sgd_momentum(grad_fn, theta, lr, momentum, steps, weight_decay=0.0, nesterov=False):
+    path, velocity = [np.array(theta, dtype=float)], np.zeros(np.shape(theta))
+    for _ in range(steps):
+        theta, velocity = sgd_momentum_step(path[-1], grad_fn(path[-1]), velocity, lr, momentum, weight_decay, nesterov)
+        path.append(theta)
+    return np.array(path)
+'''
+
 MISTAKES = {
     "01_neural_nets": {
         "collapse handles only two layers": ("q3_tests", "q3_answer", '''
@@ -550,14 +560,7 @@ def sgd_momentum_step(theta, grad, velocity, lr, momentum, weight_decay=0.0, nes
     velocity = momentum * velocity + grad
     step = grad + momentum * velocity if nesterov else velocity
     return theta - lr * (step + weight_decay * theta), velocity
-
-def sgd_momentum(grad_fn, theta, lr, momentum, steps, weight_decay=0.0, nesterov=False):
-    path, velocity = [np.array(theta, dtype=float)], np.zeros(np.shape(theta))
-    for _ in range(steps):
-        theta, velocity = sgd_momentum_step(path[-1], grad_fn(path[-1]), velocity, lr, momentum, weight_decay, nesterov)
-        path.append(theta)
-    return np.array(path)
-'''),
+''' + MOMENTUM_LOOP),
         "the momentum buffer started at the first gradient": ("q1_tests", "q1_answer", '''
 def sgd_momentum_step(theta, grad, velocity, lr, momentum, weight_decay=0.0, nesterov=False):
     g = grad + weight_decay * theta
@@ -578,27 +581,13 @@ def sgd_momentum_step(theta, grad, velocity, lr, momentum, weight_decay=0.0, nes
     g = grad + weight_decay * theta
     velocity = momentum * velocity + (1 - momentum) * g
     return theta - lr * (g + momentum * velocity if nesterov else velocity), velocity
-
-def sgd_momentum(grad_fn, theta, lr, momentum, steps, weight_decay=0.0, nesterov=False):
-    path, velocity = [np.array(theta, dtype=float)], np.zeros(np.shape(theta))
-    for _ in range(steps):
-        theta, velocity = sgd_momentum_step(path[-1], grad_fn(path[-1]), velocity, lr, momentum, weight_decay, nesterov)
-        path.append(theta)
-    return np.array(path)
-'''),
+''' + MOMENTUM_LOOP),
         "the weight decay added to grad in place": ("q1_tests", "q1_answer", '''
 def sgd_momentum_step(theta, grad, velocity, lr, momentum, weight_decay=0.0, nesterov=False):
     grad += weight_decay * theta
     velocity = momentum * velocity + grad
     return theta - lr * (grad + momentum * velocity if nesterov else velocity), velocity
-
-def sgd_momentum(grad_fn, theta, lr, momentum, steps, weight_decay=0.0, nesterov=False):
-    path, velocity = [np.array(theta, dtype=float)], np.zeros(np.shape(theta))
-    for _ in range(steps):
-        theta, velocity = sgd_momentum_step(path[-1], grad_fn(path[-1]), velocity, lr, momentum, weight_decay, nesterov)
-        path.append(theta)
-    return np.array(path)
-'''),
+''' + MOMENTUM_LOOP),
         "Adam without bias correction": ("q2_tests", "q2_answer", '''
 def adam_init(theta):
     return [np.zeros(np.shape(theta)), np.zeros(np.shape(theta))]
