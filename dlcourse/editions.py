@@ -53,15 +53,23 @@ def output_dir(builder: str, language: str, root: Path = ROOT) -> Path:
     return base / builder
 
 
+def site_folder(language: str) -> str:
+    """An edition's folder in the one site both editions share: "" for English, "vi/" for Vietnamese.
+
+    >>> site_folder("en"), site_folder("vi")
+    ('', 'vi/')
+    """
+    _check_language(language)
+    return "" if language == "en" else f"{language}/"
+
+
 def site_dir(language: str, root: Path = ROOT) -> Path:
     """Where an edition's pages are in the one site both editions share.
 
     >>> site_dir("vi", Path("/course")).as_posix()
     '/course/_build/html/vi'
     """
-    _check_language(language)
-    html = root / "_build" / "html"
-    return html if language == "en" else html / language
+    return root / "_build" / "html" / site_folder(language)
 
 
 def _check_language(language: str) -> None:

@@ -22,8 +22,10 @@ from typing import List, Optional, Sequence
 from dlcourse.editions import LANGUAGES, ROOT, output_dir
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+"""Debian's Chromium, which the course drives with Playwright (it never downloads a browser)."""
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
+"""Headless and quiet: no sandbox of its own (it may run as root), no GPU, no calls home."""
 
 CONTENTS_TITLE = {"en": "Contents", "vi": "Mục lục"}
 """The heading of the table of contents, per edition."""

@@ -25,14 +25,12 @@ from urllib.parse import quote, urlparse
 import pytest
 import yaml
 
+from dlcourse.editions import LANGUAGES, site_folder
+from dlcourse.pdf import CHROMIUM, CHROMIUM_ARGS
+
 REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "_build" / "html"
 SHOTS = REPO / "_build" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 def toc_pages(chapters_only: bool = False) -> List[str]:
@@ -51,7 +49,7 @@ def toc_pages(chapters_only: bool = False) -> List[str]:
 
 
 CHAPTERS = set(toc_pages(chapters_only=True))
-EDITIONS = {"en": "", "vi": "vi/"}   # each edition's folder in the one site
+EDITIONS = {language: site_folder(language) for language in LANGUAGES}   # each edition's folder in the one site
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from typing import Dict, List
 
 import pytest
 from babel.messages.pofile import read_po
+from test_book_browser import toc_pages
 
 REPO = Path(__file__).resolve().parents[1]
 PDF = REPO / "_build" / "pdf"
@@ -28,10 +29,8 @@ def flat(text: str) -> str:
 
 def chapter_titles(language: str) -> List[str]:
     """The first heading of every page in _toc.yml, in the edition's language."""
-    toc = (REPO / "_toc.yml").read_text(encoding="utf-8")
-    pages = re.findall(r"file: (\S+)", toc)
     titles = []
-    for page in pages:
+    for page in toc_pages():
         source = (REPO / f"{page}.md").read_text(encoding="utf-8")
         english = re.search(r"^# (.+)$", source, flags=re.M).group(1).strip()
         if language == "en":

@@ -1,8 +1,8 @@
 """Sphinx extension: a link on every page to the same page in the book's other edition.
 
-The English edition is ``_build/html`` and the Vietnamese one ``_build/html/vi``
-(``dlcourse.editions``), so the same page of the other edition is one folder down (from
-English) or up (from Vietnamese), whatever the page.  The link is plain HTML at the top of
+The editions and their folders in the one site are ``dlcourse.editions``'s (English in
+``_build/html``, Vietnamese in ``_build/html/vi``), so the same page of the other edition
+is one folder down (from English) or up (from Vietnamese), whatever the page.  The link is plain HTML at the top of
 the article, works from a file on disk as well as from a web server, and is left out of
 the single-page builds the PDFs are printed from.
 """
@@ -15,9 +15,22 @@ from typing import Any, Dict
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
-EDITIONS = {"en": ("vi", "Tiếng Việt", "Đọc trang này bằng tiếng Việt"),
-            "vi": ("en", "English", "Read this page in English")}
-"""For each edition: the other one, its name, and the link's tooltip (in the other language)."""
+from dlcourse.editions import LANGUAGES, site_folder
+
+TOOLTIPS = {"vi": "Đọc trang này bằng tiếng Việt", "en": "Read this page in English"}
+"""The link's tooltip, in the language of the edition it leads to."""
+
+
+def other_edition(language: str) -> str:
+    """The edition the switch leads to from ``language``.
+
+    >>> other_edition("en"), other_edition("vi")
+    ('vi', 'en')
+    """
+    others = [other for other in LANGUAGES if other != language]
+    if language not in LANGUAGES or len(others) != 1:
+        raise ValueError(f"no other edition for language {language!r}: expected one of {', '.join(LANGUAGES)}")
+    return others[0]
 
 
 def other_edition_url(pagename: str, language: str) -> str:
@@ -30,22 +43,20 @@ def other_edition_url(pagename: str, language: str) -> str:
     >>> other_edition_url("search", "en")
     'vi/search.html'
     """
-    if language not in EDITIONS:
-        raise ValueError(f"no other edition for language {language!r}: expected one of {', '.join(EDITIONS)}")
-    up = "../" * pagename.count("/")
-    if language == "en":
-        return f"{up}vi/{pagename}.html"
-    return f"{up}../{pagename}.html"
+    there = site_folder(other_edition(language))
+    here = site_folder(language)
+    up = "../" * (pagename.count("/") + here.count("/"))
+    return f"{up}{there}{pagename}.html"
 
 
 def _add_switch(app: Sphinx, pagename: str, templatename: str, context: Dict[str, Any], doctree: Any) -> None:
     language = app.config.language or "en"
-    if app.builder.name != "html" or language not in EDITIONS or "body" not in context:
+    if app.builder.name != "html" or language not in LANGUAGES or "body" not in context:
         return
-    other, name, title = EDITIONS[language]
+    other = other_edition(language)
     url = other_edition_url(pagename, language)
     switch = (f'<p class="dlcourse-language-switch"><a href="{url}" hreflang="{other}" lang="{other}" '
-              f'title="{title}">{name}</a></p>\n')
+              f'title="{TOOLTIPS[other]}">{LANGUAGES[other]}</a></p>\n')
     context["body"] = switch + context["body"]
 
 
