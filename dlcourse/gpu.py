@@ -170,7 +170,8 @@ def synchronize(dev: DeviceLike) -> None:
             mps.synchronize()
 
 
-def time_it(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, device: DeviceLike = "cpu") -> Timing:
+def time_it(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, device: DeviceLike = "cpu",
+            budget_s: Optional[float] = None) -> Timing:
     """Time ``fn()``: ``warmup`` calls not timed, then ``repeats`` timed calls.
 
     ``device`` is where ``fn``'s work runs.  A GPU runs kernels asynchronously, so on CUDA each
@@ -178,20 +179,38 @@ def time_it(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, device:
     the device is synchronised before the clock is read; on the CPU ``time.perf_counter`` times
     each call.
 
+    ``budget_s`` caps the wall-clock time: once the calls so far (warm-up included) have used
+    it, no further call starts.  At least one call is timed, so a single call longer than the
+    budget still overruns it: probe with a small case first (``matmul_throughput`` does).
+    ``Timing.samples`` then holds fewer than ``repeats`` samples.
+
     >>> timing = time_it(lambda: torch.ones(100).sum(), repeats=4, warmup=2)
     >>> len(timing.samples), timing.device.startswith("CPU")
     (4, True)
+    >>> import time
+    >>> len(time_it(lambda: time.sleep(0.02), repeats=100, warmup=0, budget_s=0.05).samples) < 100
+    True
     """
     if not callable(fn):
         raise ValueError(f"time_it needs a function of no arguments, got {type(fn).__name__}")
     _check_count("repeats", repeats, minimum=1)
     _check_count("warmup", warmup, minimum=0)
+    _check_budget(budget_s)
     dev = _as_device(device)
+    begun = time.perf_counter()
+
+    def over_budget() -> bool:
+        return budget_s is not None and time.perf_counter() - begun >= budget_s
+
     for _ in range(warmup):
+        if over_budget():
+            break
         fn()
     synchronize(dev)
     samples: List[float] = []
     for _ in range(repeats):
+        if samples and over_budget():
+            break
         if dev.type == "cuda":
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             start.record()
@@ -200,11 +219,17 @@ def time_it(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, device:
             torch.cuda.synchronize(dev)
             samples.append(start.elapsed_time(end) / 1000.0)  # milliseconds -> seconds
         else:
-            begin = time.perf_counter()
+            start_s = time.perf_counter()
             fn()
             synchronize(dev)
-            samples.append(time.perf_counter() - begin)
+            samples.append(time.perf_counter() - start_s)
     return Timing(tuple(samples), describe_device(dev))
+
+
+def _check_budget(budget_s: object) -> None:
+    if budget_s is not None and (isinstance(budget_s, bool) or not isinstance(budget_s, (int, float))
+                                 or not budget_s > 0 or math.isinf(budget_s)):
+        raise ValueError(f"budget_s must be a positive number of seconds (or None for no limit), got {budget_s!r}")
 
 
 def _check_count(name: str, value: object, minimum: int) -> None:
@@ -226,13 +251,18 @@ def matmul_flops(n: int) -> int:
 
 @dataclass(frozen=True)
 class MatmulResult:
-    """One size and dtype of ``matmul_throughput``: ``timing`` is None where the dtype is not supported."""
+    """One size and dtype of ``matmul_throughput``.
+
+    ``timing`` is None where the size was not timed; ``note`` says why: the dtype is not
+    supported, or timing it would have overrun the time budget (``skipped`` is then True).
+    """
 
     size: int
     dtype: str
     flops: int
     timing: Optional[Timing]
     note: str = ""
+    skipped: bool = False
 
     @property
     def flops_per_s(self) -> Optional[float]:
@@ -252,12 +282,17 @@ def dtype_name(dtype: DtypeLike) -> str:
     raise ValueError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPES)} (a string or the torch dtype)")
 
 
+#: The size of the untimed product ``matmul_throughput`` makes first, under a budget, to learn a dtype's speed.
+PROBE_SIZE = 64
+
+
 def matmul_throughput(
     sizes: Sequence[int] = (256, 512, 1024),
     dtypes: Sequence[DtypeLike] = ("float32", "bfloat16"),
     device: Optional[DeviceLike] = None,
     repeats: int = 5,
     warmup: int = 1,
+    budget_s: Optional[float] = None,
 ) -> List[MatmulResult]:
     """Achieved FLOP/s of n x n matrix products, for each size and dtype, on ``device`` (default ``device()``).
 
@@ -265,9 +300,20 @@ def matmul_throughput(
     bfloat16.  A dtype the device cannot multiply (float16 on some CPUs, bfloat16 on a T4 or
     V100) is reported with ``timing=None`` and a note, not raised.
 
+    ``budget_s`` bounds the whole measurement by time, not by an assumed speed: each dtype
+    gets an equal share of what is left.  A dtype starts with one product of ``PROBE_SIZE``;
+    before each size the time of its calls is extrapolated from the last size measured (a
+    product costs n^3), and a size that would overrun the share is skipped, with the larger
+    ones, and reported with ``skipped=True`` and a note.  A CPU that emulates float16 (about
+    1 GFLOP/s, where float32 reaches tens or hundreds) so gets its small sizes measured in
+    well under a second instead of minutes for the large ones.
+
     >>> [result] = matmul_throughput([64], ["float32"], "cpu", repeats=2)
     >>> result.flops, result.flops_per_s > 0
     (524288, True)
+    >>> big = matmul_throughput([64, 4096], ["float32"], "cpu", repeats=2, budget_s=0.01)
+    >>> big[1].skipped, big[1].timing is None
+    (True, True)
     """
     sizes = list(sizes)
     if not sizes:
@@ -277,19 +323,81 @@ def matmul_throughput(
     names = [dtype_name(dtype) for dtype in dtypes]
     if not names:
         raise ValueError("matmul_throughput needs at least one dtype, e.g. dtypes=('float32', 'bfloat16')")
+    _check_budget(budget_s)
     dev = _as_device(device)
+    begun = time.perf_counter()
     results = []
-    for name in names:
+    for index, name in enumerate(names):
         supported, why = _dtype_supported(name, dev)
-        for n in sizes:
-            if not supported:
-                results.append(MatmulResult(n, name, matmul_flops(n), None, why))
-                continue
-            a = torch.randn(n, n, device=dev).to(DTYPES[name])
-            b = torch.randn(n, n, device=dev).to(DTYPES[name])
-            timing = time_it(lambda a=a, b=b: torch.mm(a, b), repeats=repeats, warmup=warmup, device=dev)
-            results.append(MatmulResult(n, name, matmul_flops(n), timing))
+        if not supported:
+            results += [MatmulResult(n, name, matmul_flops(n), None, why) for n in sizes]
+            continue
+        share = None if budget_s is None else (budget_s - (time.perf_counter() - begun)) / (len(names) - index)
+        results += _matmul_sizes(sizes, name, dev, repeats, warmup, share)
     return results
+
+
+def _matmul_sizes(sizes: Sequence[int], name: str, dev: torch.device, repeats: int, warmup: int,
+                  budget_s: Optional[float]) -> List[MatmulResult]:
+    """One dtype's sizes, smallest first, within ``budget_s`` (None: no limit); returned in ``sizes``' order."""
+    begun = time.perf_counter()
+    done: Dict[int, MatmulResult] = {}
+    last: Optional[Tuple[int, float]] = None            # (size, seconds per call) of the last size timed
+    if budget_s is not None:
+        last = (PROBE_SIZE, _one_call_seconds(PROBE_SIZE, name, dev))
+    stop_note = ""
+    for n in sorted(set(sizes)):
+        if budget_s is not None and not stop_note:
+            left = budget_s - (time.perf_counter() - begun)
+            per_call = last[1] * (n / last[0]) ** 3
+            needed = per_call * (warmup + min(repeats, 3))
+            if needed > left:
+                rate = matmul_flops(last[0]) / last[1] / 1e9
+                stop_note = (f"skipped: at the {rate:.3g} GFLOP/s measured for n = {last[0]} one product of "
+                             f"n = {n} would take about {per_call:.2g} s, over the time left of the "
+                             f"{budget_s:.3g} s budget")
+        if stop_note:
+            done[n] = MatmulResult(n, name, matmul_flops(n), None, stop_note, skipped=True)
+            continue
+        a = torch.randn(n, n, device=dev).to(DTYPES[name])
+        b = torch.randn(n, n, device=dev).to(DTYPES[name])
+        left = None if budget_s is None else max(budget_s - (time.perf_counter() - begun), 1e-9)
+        timing = time_it(lambda a=a, b=b: torch.mm(a, b), repeats=repeats, warmup=warmup, device=dev, budget_s=left)
+        done[n] = MatmulResult(n, name, matmul_flops(n), timing)
+        last = (n, timing.median)
+    return [done[n] for n in sizes]
+
+
+def _one_call_seconds(n: int, name: str, dev: torch.device) -> float:
+    """Seconds of one n x n product in dtype ``name`` (the first call, untimed by ``time_it``)."""
+    a = torch.randn(n, n, device=dev).to(DTYPES[name])
+    synchronize(dev)
+    start = time.perf_counter()
+    torch.mm(a, a)
+    synchronize(dev)
+    return max(time.perf_counter() - start, 1e-9)
+
+
+def slowdown(results: Sequence[MatmulResult], dtype: DtypeLike, reference: DtypeLike = "float32") -> Optional[float]:
+    """How many times slower ``dtype``'s products ran than ``reference``'s, at the largest size both measured.
+
+    Far above 1 (float16 on a CPU without float16 arithmetic: about 100) means the device has
+    no fast product in that dtype; below 1, that it is faster (tensor cores).  None when no
+    size was measured in both.
+
+    >>> t = lambda s: Timing((s,), "CPU: test")
+    >>> rows = [MatmulResult(64, "float32", 524288, t(0.001)), MatmulResult(64, "float16", 524288, t(0.1)),
+    ...         MatmulResult(128, "float32", 4194304, t(0.008)), MatmulResult(128, "float16", 4194304, None)]
+    >>> slowdown(rows, "float16")              # compared at n = 64, the largest size both have
+    100.0
+    """
+    rates: Dict[Tuple[str, int], float] = {(r.dtype, r.size): r.flops_per_s for r in results if r.timing is not None}
+    name, base = dtype_name(dtype), dtype_name(reference)
+    common = [n for (d, n) in rates if d == name and (base, n) in rates]
+    if not common:
+        return None
+    n = max(common)
+    return rates[base, n] / rates[name, n]
 
 
 def _dtype_supported(name: str, dev: torch.device) -> Tuple[bool, str]:
@@ -324,11 +432,13 @@ class BandwidthResult:
 
 
 def memory_bandwidth(
-    nbytes: int = 128 * 2**20, device: Optional[DeviceLike] = None, repeats: int = 5, warmup: int = 1
+    nbytes: int = 128 * 2**20, device: Optional[DeviceLike] = None, repeats: int = 5, warmup: int = 1,
+    budget_s: Optional[float] = None,
 ) -> BandwidthResult:
     """Memory bandwidth from copying a tensor of ``nbytes`` into another: (bytes read + written) / time.
 
     Pick ``nbytes`` well above the last-level cache, or the figure is the cache's bandwidth.
+    ``budget_s`` caps the time of the copies as in ``time_it`` (at least one copy is timed).
 
     >>> result = memory_bandwidth(2**20, "cpu", repeats=2)
     >>> result.bytes_moved, result.bytes_per_s > 0
@@ -338,7 +448,7 @@ def memory_bandwidth(
     dev = _as_device(device)
     source = torch.ones(nbytes, dtype=torch.uint8, device=dev)
     target = torch.empty_like(source)
-    timing = time_it(lambda: target.copy_(source), repeats=repeats, warmup=warmup, device=dev)
+    timing = time_it(lambda: target.copy_(source), repeats=repeats, warmup=warmup, device=dev, budget_s=budget_s)
     return BandwidthResult(nbytes, timing)
 
 

@@ -270,25 +270,47 @@ def _spawned(rank: int, world_size: int, port: int, backend: str, threads: int, 
         dist.destroy_process_group()
 
 
-def run_local(fn: Callable[..., Any], nprocs: int, *args: Any, backend: str = "gloo", threads: int = 1) -> List[Any]:
+def run_local(fn: Callable[..., Any], nprocs: int, *args: Any, backend: str = "gloo", threads: int = 1,
+              budget_s: Optional[float] = None) -> List[Any]:
     """Run ``fn(*args)`` in ``nprocs`` new processes that form one process group; return each rank's result.
 
     ``fn`` must be importable (defined at the top of a module): the processes are started
     with spawn.  They meet at tcp://127.0.0.1 on a free port; each uses ``threads`` threads.
-    What ``fn`` returns travels back through ``torch.save``.
+    What ``fn`` returns travels back through ``torch.save``.  ``budget_s`` bounds the whole
+    run by time: processes still running when it is spent (a slow machine, or a process group
+    that never forms) are stopped, and a ``RuntimeError`` says so, instead of the caller
+    waiting for ever.
     """
     if nprocs < 1:
         raise ValueError(f"nprocs must be at least 1, got {nprocs}")
     if backend not in ("gloo", "nccl"):
         raise ValueError(f"backend must be 'gloo' or 'nccl', got {backend!r}")
+    if budget_s is not None and not (isinstance(budget_s, (int, float)) and not isinstance(budget_s, bool)
+                                     and 0 < budget_s < float("inf")):
+        raise ValueError(f"budget_s must be a positive number of seconds (or None for no limit), got {budget_s!r}")
     with tempfile.TemporaryDirectory(prefix="dlcourse-parallel-") as out:
-        mp.spawn(_spawned, args=(nprocs, free_port(), backend, threads, out, fn, args), nprocs=nprocs, join=True)
+        context = mp.spawn(_spawned, args=(nprocs, free_port(), backend, threads, out, fn, args), nprocs=nprocs,
+                           join=False)
+        deadline = None if budget_s is None else time.monotonic() + budget_s
+        while not context.join(timeout=None if deadline is None else max(deadline - time.monotonic(), 0.0)):
+            if deadline is not None and time.monotonic() >= deadline:
+                for process in context.processes:
+                    process.kill()
+                for process in context.processes:
+                    process.join()
+                raise RuntimeError(f"the {nprocs} processes of {getattr(fn, '__name__', fn)} did not finish within "
+                                   f"their budget of {budget_s:g} s and were stopped: give them more time, or less "
+                                   f"work")
         return [torch.load(Path(out) / f"rank{rank}.pt", weights_only=False) for rank in range(nprocs)]
 
 
-def train_data_parallel(config: TrainConfig, nprocs: int) -> List[RankResult]:
-    """``train`` on ``nprocs`` local CPU processes (gloo): each rank's weights, losses and step times."""
-    return run_local(train, nprocs, replace(config, device="cpu"))
+def train_data_parallel(config: TrainConfig, nprocs: int, budget_s: Optional[float] = None) -> List[RankResult]:
+    """``train`` on ``nprocs`` local CPU processes (gloo): each rank's weights, losses and step times.
+
+    ``budget_s``: as in ``run_local``, the processes are stopped and a ``RuntimeError`` raised
+    when they have not finished in time.
+    """
+    return run_local(train, nprocs, replace(config, device="cpu"), budget_s=budget_s)
 
 
 # --------------------------------------------------------------------------- pipeline parallelism
