@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -10,6 +11,29 @@ import torch
 from torch import nn
 
 from .data import two_spirals
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int = 1) -> Iterator[None]:
+    """Run the block with torch on ``threads`` CPU threads, and restore the number after.
+
+    The chapters' models are small: their many tiny matrix products gain little from a second
+    thread and lose a lot when another program keeps the other core busy (torch's threads
+    wait for each other), so every training experiment runs on one thread, the same on every
+    machine.
+
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    """
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def mlp(activation: type, depth: int = 4, width: int = 64, inputs: int = 2, outputs: int = 2) -> nn.Sequential:
@@ -49,19 +73,20 @@ def training_error_curves(
     Same data, same initial random state, same optimiser (SGD with momentum 0.9) for every
     activation, so the curves differ only by the activation.
     """
-    x, y = two_spirals(seed=seed)
-    curves: Dict[str, List[float]] = {}
-    for name, activation in activations.items():
-        torch.manual_seed(seed)
-        net = mlp(activation)
-        optimiser = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
-        errors = []
-        for _ in range(epochs):
-            train_epoch(net, optimiser, x, y, batch_size)
-            with torch.no_grad():
-                errors.append((net(x).argmax(dim=1) != y).float().mean().item())
-        curves[name] = errors
-    return curves
+    with torch_threads(1):  # see torch_threads
+        x, y = two_spirals(seed=seed)
+        curves: Dict[str, List[float]] = {}
+        for name, activation in activations.items():
+            torch.manual_seed(seed)
+            net = mlp(activation)
+            optimiser = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
+            errors = []
+            for _ in range(epochs):
+                train_epoch(net, optimiser, x, y, batch_size)
+                with torch.no_grad():
+                    errors.append((net(x).argmax(dim=1) != y).float().mean().item())
+            curves[name] = errors
+        return curves
 
 
 def first_epoch_below(errors: List[float], threshold: float) -> Optional[int]:
@@ -112,26 +137,27 @@ def train_digits_cnn(epochs: int = 40, seed: int = 0, batch_size: int = 32, prog
 
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    torch.manual_seed(seed)
-    x_train, y_train, x_test, y_test = digits(seed=seed)
-    model = small_cnn()
-    steps = epochs * ((len(x_train) + batch_size - 1) // batch_size)
-    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=peak_learning_rate, total_steps=steps)
-    losses, accuracies = [], []
-    start = time.perf_counter()
-    for _ in progress_range(epochs, "training", progress=progress):
-        losses.append(train_epoch(model, optimiser, x_train, y_train, batch_size, schedule))
-        model.eval()
+    with torch_threads(1):  # see torch_threads
+        torch.manual_seed(seed)
+        x_train, y_train, x_test, y_test = digits(seed=seed)
+        model = small_cnn()
+        steps = epochs * ((len(x_train) + batch_size - 1) // batch_size)
+        optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=peak_learning_rate, total_steps=steps)
+        losses, accuracies = [], []
+        start = time.perf_counter()
+        for _ in progress_range(epochs, "training", progress=progress):
+            losses.append(train_epoch(model, optimiser, x_train, y_train, batch_size, schedule))
+            model.eval()
+            with torch.no_grad():
+                accuracies.append((model(x_test).argmax(1) == y_test).float().mean().item())
+        seconds = time.perf_counter() - start
         with torch.no_grad():
-            accuracies.append((model(x_test).argmax(1) == y_test).float().mean().item())
-    seconds = time.perf_counter() - start
-    with torch.no_grad():
-        predicted = model(x_test).argmax(1)
-    confusion = torch.zeros(10, 10, dtype=torch.long)
-    for true, guess in zip(y_test.tolist(), predicted.tolist()):
-        confusion[true, guess] += 1
-    return TrainingRun(model, losses, accuracies, confusion.tolist(), seconds, peak_learning_rate, batch_size)
+            predicted = model(x_test).argmax(1)
+        confusion = torch.zeros(10, 10, dtype=torch.long)
+        for true, guess in zip(y_test.tolist(), predicted.tolist()):
+            confusion[true, guess] += 1
+        return TrainingRun(model, losses, accuracies, confusion.tolist(), seconds, peak_learning_rate, batch_size)
 
 
 def digits_8x8_cnn() -> nn.Sequential:
@@ -155,34 +181,35 @@ def scrambled_digits_accuracies(epochs: int = 30, seed: int = 0) -> Dict[str, Tu
 
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    x_train, y_train, x_test, y_test = digits(size=8, seed=seed)
-    shuffle = torch.from_numpy(np.random.default_rng(seed).permutation(64))
+    with torch_threads(1):  # see torch_threads
+        x_train, y_train, x_test, y_test = digits(size=8, seed=seed)
+        shuffle = torch.from_numpy(np.random.default_rng(seed).permutation(64))
 
-    def scramble(images: torch.Tensor) -> torch.Tensor:
-        return images.flatten(1)[:, shuffle].reshape(images.shape)
+        def scramble(images: torch.Tensor) -> torch.Tensor:
+            return images.flatten(1)[:, shuffle].reshape(images.shape)
 
-    results: Dict[str, Tuple[float, float]] = {}
-    for name in ("fully connected", "convolutional"):
-        accuracies = []
-        for scrambled in (False, True):
-            torch.manual_seed(seed)
-            if name == "fully connected":
-                model = nn.Sequential(nn.Flatten(), mlp(nn.ReLU, depth=1, width=64, inputs=64, outputs=10))
-                if scrambled:
-                    with torch.no_grad():
-                        first = model[1][0].weight
-                        first.copy_(first[:, shuffle])
-            else:
-                model = digits_8x8_cnn()
-            train, test = (scramble(x_train), scramble(x_test)) if scrambled else (x_train, x_test)
-            optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
-            for _ in range(epochs):
-                train_epoch(model, optimiser, train, y_train, batch_size=32)
-            model.eval()
-            with torch.no_grad():
-                accuracies.append((model(test).argmax(1) == y_test).float().mean().item())
-        results[name] = (accuracies[0], accuracies[1])
-    return results
+        results: Dict[str, Tuple[float, float]] = {}
+        for name in ("fully connected", "convolutional"):
+            accuracies = []
+            for scrambled in (False, True):
+                torch.manual_seed(seed)
+                if name == "fully connected":
+                    model = nn.Sequential(nn.Flatten(), mlp(nn.ReLU, depth=1, width=64, inputs=64, outputs=10))
+                    if scrambled:
+                        with torch.no_grad():
+                            first = model[1][0].weight
+                            first.copy_(first[:, shuffle])
+                else:
+                    model = digits_8x8_cnn()
+                train, test = (scramble(x_train), scramble(x_test)) if scrambled else (x_train, x_test)
+                optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+                for _ in range(epochs):
+                    train_epoch(model, optimiser, train, y_train, batch_size=32)
+                model.eval()
+                with torch.no_grad():
+                    accuracies.append((model(test).argmax(1) == y_test).float().mean().item())
+            results[name] = (accuracies[0], accuracies[1])
+        return results
 
 
 # --- Optimisers and regularisation (book/optimisers.md) ---------------------------------------
@@ -305,22 +332,23 @@ def compare_optimisers(model: str, settings: Optional[Dict[str, Dict[str, float]
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if not seeds:
         raise ValueError("compare_optimisers needs at least one seed")
-    x_train, y_train, x_test, y_test = digits(size=8)
-    losses = {name: np.zeros((len(seeds), epochs)) for name in settings}
-    accuracies = {name: np.zeros((len(seeds), epochs)) for name in settings}
-    runs = [(i, seed, name) for i, seed in enumerate(seeds) for name in settings]
-    for run in progress_range(len(runs), desc=model, unit="run", progress=progress):
-        i, seed, name = runs[run]
-        torch.manual_seed(seed)
-        net = digits_model(model)
-        options = dict(settings[name])
-        optimiser = make_optimiser(name.split(" ")[0], net.parameters(), **options)
-        for epoch in range(epochs):
-            losses[name][i, epoch] = train_epoch(net, optimiser, x_train, y_train, batch_size)
-            net.eval()
-            with torch.no_grad():
-                accuracies[name][i, epoch] = (net(x_test).argmax(1) == y_test).float().mean().item()
-    return OptimiserComparison(model, settings, losses, accuracies)
+    with torch_threads(1):  # see torch_threads
+        x_train, y_train, x_test, y_test = digits(size=8)
+        losses = {name: np.zeros((len(seeds), epochs)) for name in settings}
+        accuracies = {name: np.zeros((len(seeds), epochs)) for name in settings}
+        runs = [(i, seed, name) for i, seed in enumerate(seeds) for name in settings]
+        for run in progress_range(len(runs), desc=model, unit="run", progress=progress):
+            i, seed, name = runs[run]
+            torch.manual_seed(seed)
+            net = digits_model(model)
+            options = dict(settings[name])
+            optimiser = make_optimiser(name.split(" ")[0], net.parameters(), **options)
+            for epoch in range(epochs):
+                losses[name][i, epoch] = train_epoch(net, optimiser, x_train, y_train, batch_size)
+                net.eval()
+                with torch.no_grad():
+                    accuracies[name][i, epoch] = (net(x_test).argmax(1) == y_test).float().mean().item()
+        return OptimiserComparison(model, settings, losses, accuracies)
 
 
 @dataclass
@@ -354,28 +382,29 @@ def alexnet_recipe(epochs: int = 40, seed: int = 0, batch_size: int = 128, lr: f
 
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    x_train, y_train, x_test, y_test = digits(size=8, seed=seed)
-    generator = torch.Generator().manual_seed(seed)
-    order = torch.randperm(len(x_train), generator=generator)
-    held_out = len(x_train) // 5
-    x_val, y_val = x_train[order[:held_out]], y_train[order[:held_out]]
-    x_fit, y_fit = x_train[order[held_out:]], y_train[order[held_out:]]
-    torch.manual_seed(seed)
-    model = digits_8x8_cnn()
-    optimiser = optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
-    schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, mode="min", factor=0.1, patience=patience,
-                                                          min_lr=lr / 1000)
-    run = PlateauRun([], [], [], [], 0.0)
-    for epoch in progress_range(epochs, desc="AlexNet recipe", progress=progress):
-        run.learning_rate.append(optimiser.param_groups[0]["lr"])
-        run.train_loss.append(train_epoch(model, optimiser, x_fit, y_fit, batch_size))
-        model.eval()
+    with torch_threads(1):  # see torch_threads
+        x_train, y_train, x_test, y_test = digits(size=8, seed=seed)
+        generator = torch.Generator().manual_seed(seed)
+        order = torch.randperm(len(x_train), generator=generator)
+        held_out = len(x_train) // 5
+        x_val, y_val = x_train[order[:held_out]], y_train[order[:held_out]]
+        x_fit, y_fit = x_train[order[held_out:]], y_train[order[held_out:]]
+        torch.manual_seed(seed)
+        model = digits_8x8_cnn()
+        optimiser = optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+        schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, mode="min", factor=0.1, patience=patience,
+                                                              min_lr=lr / 1000)
+        run = PlateauRun([], [], [], [], 0.0)
+        for epoch in progress_range(epochs, desc="AlexNet recipe", progress=progress):
+            run.learning_rate.append(optimiser.param_groups[0]["lr"])
+            run.train_loss.append(train_epoch(model, optimiser, x_fit, y_fit, batch_size))
+            model.eval()
+            with torch.no_grad():
+                error = (model(x_val).argmax(1) != y_val).float().mean().item()
+            run.validation_error.append(error)
+            schedule.step(error)
+            if optimiser.param_groups[0]["lr"] < run.learning_rate[-1]:
+                run.drops.append(epoch + 1)
         with torch.no_grad():
-            error = (model(x_val).argmax(1) != y_val).float().mean().item()
-        run.validation_error.append(error)
-        schedule.step(error)
-        if optimiser.param_groups[0]["lr"] < run.learning_rate[-1]:
-            run.drops.append(epoch + 1)
-    with torch.no_grad():
-        run.test_accuracy = (model(x_test).argmax(1) == y_test).float().mean().item()
-    return run
+            run.test_accuracy = (model(x_test).argmax(1) == y_test).float().mean().item()
+        return run

@@ -24,11 +24,10 @@ Token numbers: 0 is padding, 1 starts the output, 2 + d is the digit d.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -122,6 +121,10 @@ def make_attention(score: str, hidden: int) -> nn.Module:
 class Seq2Seq(nn.Module):
     """A GRU encoder-decoder over digit tokens, with attention (``score`` given) or without (None).
 
+    ``implementation`` picks the GRU: ``dlcourse.models.GRU`` ("dlcourse", written from
+    scratch) or ``torch.nn.GRU`` ("torch": the same parameters and outputs, its loop over time
+    in C++, faster to train on a CPU).
+
     ``forward(source, decoder_input)`` returns logits (B, Tt, VOCAB) and attention weights
     (B, Tt, Ts), or None without attention.  Padding (token 0) must come after the digits;
     it is masked, so it gets exactly zero weight.  ``temperature`` divides the scores before
@@ -136,15 +139,19 @@ class Seq2Seq(nn.Module):
     True
     """
 
-    def __init__(self, hidden: int = 64, embedding: int = 16, score: Optional[str] = None) -> None:
+    def __init__(self, hidden: int = 64, embedding: int = 16, score: Optional[str] = None,
+                 implementation: str = "dlcourse") -> None:
         super().__init__()
         if hidden < 1 or embedding < 1:
             raise ValueError(f"hidden and embedding must be positive, got {hidden} and {embedding}")
+        if implementation not in ("dlcourse", "torch"):
+            raise ValueError(f"implementation must be 'dlcourse' or 'torch', got {implementation!r}")
         self.hidden, self.score, self.temperature = hidden, score, 1.0
         self.source_embedding = nn.Embedding(VOCAB, embedding, padding_idx=PAD)
         self.target_embedding = nn.Embedding(VOCAB, embedding, padding_idx=PAD)
-        self.encoder = GRU(embedding, hidden, batch_first=True)
-        self.decoder = GRU(embedding, hidden, batch_first=True)
+        recurrent = GRU if implementation == "dlcourse" else nn.GRU     # same parameters, same outputs
+        self.encoder = recurrent(embedding, hidden, batch_first=True)
+        self.decoder = recurrent(embedding, hidden, batch_first=True)
         self.attention = None if score is None else make_attention(score, hidden)
         self.combine = None if score is None else nn.Linear(2 * hidden, hidden)    # W_c [c_t; s_t]
         self.output = nn.Linear(hidden, VOCAB)
@@ -223,17 +230,6 @@ class _TeacherForced(nn.Module):
         return logits.transpose(1, 2)
 
 
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Run the block on one CPU thread: a small GRU's many tiny matrix products are slower on more."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def accuracy_by_length(model: Seq2Seq, data: Reversal) -> Dict[int, Tuple[float, float]]:
     """Greedy decoding; for each source length, (digit accuracy, fraction of strings entirely right).
 
@@ -269,20 +265,21 @@ class Seq2SeqRun:
 
 
 def train_reversal(score: Optional[str], train: Reversal, test: Reversal, epochs: int = 12, hidden: int = 64,
-                   batch_size: int = 64, lr: float = 5e-3, seed: int = 0, progress: bool = True) -> Seq2SeqRun:
-    """Train a ``Seq2Seq`` (attention ``score``, or None for none) with Adam on ``train``.
+                   batch_size: int = 64, lr: float = 5e-3, seed: int = 0, progress: bool = True,
+                   implementation: str = "dlcourse") -> Seq2SeqRun:
+    """Train a ``Seq2Seq`` (attention ``score``, or None for none; GRU ``implementation``) with Adam on ``train``.
 
     Uses ``dlcourse.experiments.train_epoch`` (cross-entropy over the digits, padding ignored)
     and its progress bar; after each epoch records the greedy digit accuracy on ``test``.
     Deterministic for a seed; runs on one thread.
     """
-    from .experiments import progress_range, train_epoch
+    from .experiments import progress_range, torch_threads, train_epoch
 
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    with one_thread():
+    with torch_threads(1):
         torch.manual_seed(seed)
-        model = Seq2Seq(hidden=hidden, score=score)
+        model = Seq2Seq(hidden=hidden, score=score, implementation=implementation)
         wrapped = _TeacherForced(model, train.source.shape[1])
         x = torch.cat([train.source, train.decoder_input()], dim=1)
         optimiser = torch.optim.Adam(model.parameters(), lr=lr)
@@ -305,8 +302,10 @@ def alignments(model: Seq2Seq, source: torch.Tensor) -> Tuple[torch.Tensor, torc
     """
     if model.attention is None:
         raise ValueError("this model has no attention (score=None): there are no weights to align")
+    from .experiments import torch_threads
+
     model.eval()
-    with one_thread():
+    with torch_threads(1):
         predicted, weights = model.greedy(source)
     return predicted, weights
 

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from torch import nn
 
-from .experiments import progress_range, train_epoch
+from .experiments import progress_range, torch_threads, train_epoch
 from .plots import _show_figures_in_notebooks
 
 _show_figures_in_notebooks()  # a returned Figure displays itself in Jupyter
@@ -172,13 +172,9 @@ def train_sequence_models(kinds: Sequence[str] = KINDS, length: int = 40, hidden
     threads = _positive_int("threads", threads)
     x_train, y_train = first_symbol_task(n_train, length, symbols, distractors, seed=seed)
     x_test, y_test = first_symbol_task(n_test, length, symbols, distractors, seed=seed + 1)
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         return _train(kinds, x_train, y_train, x_test, y_test, hidden_size, epochs, batch_size, lr, keep_bias,
                       symbols, seed, progress)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def _train(kinds: Sequence[str], x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor,
@@ -201,23 +197,29 @@ def _train(kinds: Sequence[str], x_train: torch.Tensor, y_train: torch.Tensor, x
 
 # ---- figures ---------------------------------------------------------------------------------
 
-def sequence_curves_figure(runs: Mapping[str, SequenceRun], chance: Optional[float] = None) -> Figure:
-    """Training loss (left) and test accuracy in per cent (right) per epoch, one curve per kind.
+def sequence_curves_figure(runs: Mapping[str, Sequence[SequenceRun]], chance: Optional[float] = None) -> Figure:
+    """Training loss (left) and test accuracy in per cent (right) per epoch, one thin line per seed.
 
-    >>> run = SequenceRun("rnn", [1.4, 1.3], [0.25, 0.3], 0.1, 10)
-    >>> fig = sequence_curves_figure({"rnn": run}, chance=0.25)
-    >>> [(a.get_xlabel(), a.get_ylabel()) for a in fig.axes]
-    [('epoch', 'training loss (cross-entropy)'), ('epoch', 'test accuracy (%)')]
+    ``runs`` maps a kind to its runs, one per seed; every seed of a kind has the kind's colour,
+    so a kind that learns on some seeds and not on others shows both.
+
+    >>> runs = [SequenceRun("rnn", [1.4, 1.3], [0.25, 0.3], 0.1, 10),
+    ...         SequenceRun("rnn", [1.4, 1.4], [0.2, 0.2], 0.1, 10)]
+    >>> fig = sequence_curves_figure({"rnn": runs}, chance=0.25)
+    >>> [(a.get_xlabel(), a.get_ylabel()) for a in fig.axes], len(fig.axes[0].lines)
+    ([('epoch', 'training loss (cross-entropy)'), ('epoch', 'test accuracy (%)')], 2)
     """
-    if not runs:
-        raise ValueError("sequence_curves_figure needs at least one run")
+    if not runs or not all(runs.values()):
+        raise ValueError("sequence_curves_figure needs at least one run of each kind")
     fig = Figure(figsize=(9, 3.4))
     left, right = fig.subplots(1, 2)
-    for kind, run in runs.items():
-        epochs = range(1, len(run.train_loss) + 1)
-        style = dict(color=COLOURS.get(kind), linewidth=2, label=LABELS.get(kind, kind))
-        left.plot(epochs, run.train_loss, **style)
-        right.plot(epochs, [100 * a for a in run.test_accuracy], **style)
+    for kind, seeds in runs.items():
+        for index, run in enumerate(seeds):
+            epochs = range(1, len(run.train_loss) + 1)
+            style = dict(color=COLOURS.get(kind), linewidth=1.4, alpha=0.8,
+                         label=f"{LABELS.get(kind, kind)} ({len(seeds)} seeds)" if index == 0 else None)
+            left.plot(epochs, run.train_loss, **style)
+            right.plot(epochs, [100 * a for a in run.test_accuracy], **style)
     if chance is not None:
         right.axhline(100 * chance, color="grey", linestyle="--", linewidth=1, label="chance")
     left.set_ylabel("training loss (cross-entropy)")
@@ -226,7 +228,7 @@ def sequence_curves_figure(runs: Mapping[str, SequenceRun], chance: Optional[flo
     for ax in (left, right):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-    right.legend(loc="center right")
+    right.legend(loc="center right", fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -88,6 +88,22 @@ def test_untrained_weights_sum_to_one_and_ignore_padding(score):
     check_weights(Seq2Seq(hidden=8, score=score))
 
 
+@pytest.mark.parametrize("score", [None, "additive"])
+def test_both_gru_implementations_give_the_same_model(score):
+    """The chapter trains with torch.nn.GRU for speed: the model must be the one written from scratch."""
+    torch.manual_seed(0)
+    ours = Seq2Seq(hidden=8, score=score, implementation="dlcourse")
+    theirs = Seq2Seq(hidden=8, score=score, implementation="torch")
+    assert isinstance(theirs.encoder, torch.nn.GRU) and not isinstance(ours.encoder, torch.nn.GRU)
+    theirs.load_state_dict(ours.state_dict())
+    data = reversal_task(5, 2, 6, seed=3)
+    for a, b in zip(ours(data.source, data.decoder_input()), theirs(data.source, data.decoder_input())):
+        assert (a is None and b is None) or torch.allclose(a, b, atol=1e-6)
+    assert torch.equal(ours.greedy(data.source)[0], theirs.greedy(data.source)[0])
+    with pytest.raises(ValueError, match="implementation"):
+        Seq2Seq(hidden=8, implementation="cudnn")
+
+
 def test_training_is_deterministic_and_weights_of_the_trained_model_behave():
     train, test = reversal_task(300, 1, 5, seed=0), reversal_task(60, 1, 5, seed=1)
     first = seq2seq.train_reversal("general", train, test, epochs=3, hidden=16, progress=False)

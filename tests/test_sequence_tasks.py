@@ -150,16 +150,21 @@ def _labelled(fig):
     return all(ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes)
 
 
-def test_curves_figure_has_two_labelled_panels_and_a_chance_line():
-    runs = {k: SequenceRun(k, [1.0, 0.5, 0.2], [0.3, 0.6, 0.9], 0.1, 10) for k in ("rnn", "lstm")}
+def test_curves_figure_draws_every_seed_in_two_labelled_panels_with_a_chance_line():
+    runs = {k: [SequenceRun(k, [1.0, 0.5, 0.2], [0.3, 0.6, 0.9], 0.1, 10),
+                SequenceRun(k, [1.0, 0.9, 0.9], [0.2, 0.25, 0.25], 0.1, 10)] for k in ("rnn", "lstm")}
     fig = sequence_curves_figure(runs, chance=0.25)
     assert isinstance(fig, Figure) and len(fig.axes) == 2 and _labelled(fig)
     left, right = fig.axes
-    assert len(left.lines) == 2 and len(right.lines) == 3
+    assert len(left.lines) == 4 and len(right.lines) == 5           # 2 kinds x 2 seeds, and chance
     assert list(right.lines[0].get_ydata()) == [30.0, 60.0, 90.0]
+    assert list(right.lines[1].get_ydata()) == [20.0, 25.0, 25.0]
     assert list(right.lines[-1].get_ydata()) == [25.0, 25.0]
+    assert [t.get_text() for t in right.get_legend().get_texts()] == ["RNN (2 seeds)", "LSTM (2 seeds)", "chance"]
     with pytest.raises(ValueError, match="at least one run"):
         sequence_curves_figure({})
+    with pytest.raises(ValueError, match="at least one run"):
+        sequence_curves_figure({"rnn": []})
 
 
 def test_gradient_norms_figure_plots_against_distance_on_a_log_axis():
