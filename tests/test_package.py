@@ -18,7 +18,7 @@ import dlcourse
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 GRADING_MODULES = {"grading", "verdict", "sandbox", "probe", "remote", "mutants"}  # the `grading` extra's
-BOOK_MODULES = {"editions", "translations", "pdf"}  # the `book` extra's: the editions, their check, the PDFs
+BOOK_MODULES = {"editions", "translations", "pdf", "claims"}  # the `book` extra's: editions, their check, PDFs, guards
 
 
 def _name(requirement: str) -> str:
