@@ -491,9 +491,13 @@ def pipeline_step(config: PipelineConfig) -> StageResult:
     return StageResult(stage, grads, events)
 
 
-def pipeline_local(config: PipelineConfig, stages: int = 2) -> List[StageResult]:
-    """``pipeline_step`` on ``stages`` local CPU processes (gloo), one stage each."""
-    return run_local(pipeline_step, stages, config)
+def pipeline_local(config: PipelineConfig, stages: int = 2, budget_s: Optional[float] = None) -> List[StageResult]:
+    """``pipeline_step`` on ``stages`` local CPU processes (gloo), one stage each.
+
+    ``budget_s``: as in ``run_local``, the processes are stopped and a ``RuntimeError`` raised
+    when they have not finished in time.
+    """
+    return run_local(pipeline_step, stages, config, budget_s=budget_s)
 
 
 # --------------------------------------------------------------------------- command line

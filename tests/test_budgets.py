@@ -94,6 +94,13 @@ def test_processes_that_overrun_their_budget_are_stopped_with_a_message():
     assert time.perf_counter() - start < 3 + 2 * ONE_SLOW_CALL
 
 
+def test_the_pipeline_demo_keeps_to_its_budget():
+    start = time.perf_counter()
+    with pytest.raises(RuntimeError, match="did not finish within their budget of 0.2 s"):
+        parallel.pipeline_local(parallel.PipelineConfig(), stages=2, budget_s=0.2)   # starting 2 processes alone
+    assert time.perf_counter() - start < 0.2 + 2 * ONE_SLOW_CALL                     # takes longer
+
+
 @pytest.mark.parametrize("budget", [0, -1.0, float("inf"), "5", True])
 def test_budgets_must_be_positive_seconds(budget):
     with pytest.raises(ValueError, match="budget_s must be a positive number of seconds"):

@@ -32,9 +32,13 @@ INVENTORY = {
     # reports its training runs' numbers (median and range over seeds) and interprets none of them
     "cnn_architectures": [],
     "gpus": [
+        ("sentence", "where"),
         ("sentence", "mm_small"),
         ("sentence", "mm_bfloat16"),
         ("sentence", "mm_float16"),
+        ("sentence", "compare"),
+        ("sentence", "compare"),
+        ("check", "which training tolerates"),
         ("check", "float32 round-off"),
         ("sentence", "ddp_speed"),
     ],
