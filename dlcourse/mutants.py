@@ -66,7 +66,7 @@ class Assignment:
     answers: Dict[str, str]               # grade_id -> reference source, solution markers removed
     solution_lines: Dict[str, range]      # grade_id -> line numbers (1-based) of the solution in that source
     questions: List[Question]
-    order: List[Tuple[str, str]]          # ("setup" | "answer", grade_id), in notebook order
+    order: List[Tuple[str, str]]          # ("setup" | "answer" | "test", grade_id), in notebook order
     equivalent: Dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -85,6 +85,7 @@ class Assignment:
                 pending.append(grade_id)
             elif meta.get("grade"):
                 questions.append(Question(grade_id, cell.source, pending))
+                order.append(("test", grade_id))
                 pending = []
             else:
                 setup.append((grade_id, cell.source))
@@ -267,7 +268,11 @@ def _passes(assignment: Assignment, question: Question, answers: Dict[str, str],
     names: Dict[str, Any] = {"__name__": "__main__"}
     checks.grading_context(assignment.name, student)
     try:
-        for kind, grade_id in assignment.order:
+        for kind, grade_id in assignment.order:   # the cells above the test, as the student ran them
+            if kind == "test":
+                if grade_id == question.test_id:
+                    break
+                continue
             code = dict(assignment.setup)[grade_id] if kind == "setup" else answers[grade_id]
             exec(compile(code, f"<{grade_id}>", "exec"), names)  # noqa: S102 (the instructor's code, mutated)
     except Exception:  # an answer cell that breaks is a failing answer

@@ -5,15 +5,18 @@ The course's ``nbgrader_config.py`` puts ``SandboxedExecute`` in place of nbgrad
 ``python -m dlcourse.grading`` all grade the same way:
 
 1. **The notebook runs in the sandbox** (``dlcourse.sandbox``): every code cell but the
-   test cells, in order, in a kernel that sees nothing of the course.  A cell that ends
-   the kernel (``os._exit``), or that cannot be interrupted after the time limit, is
+   test cells, top to bottom, in a kernel that sees nothing of the course.  A cell that
+   ends the kernel (``os._exit``), or that cannot be interrupted after the time limit, is
    skipped in a new kernel, and its output says so; the rest is graded as usual.
-2. **The tests run here**, in the grader's process, in a namespace built from the
-   instructor's locked cells as the gradebook holds them, never as the submission has
-   them.  A name the tests use that those cells do not define belongs to the student:
-   it is looked up in the sandboxed kernel (``dlcourse.remote``) and comes back as plain
-   data; functions and torch modules stay in the sandbox and are called there.
-   Expected values and hidden tests never enter the sandbox.
+2. **Each test runs here, where it stands**: when the run reaches a test cell, the test
+   runs in the grader's process, against the notebook as it is at that point (the cells
+   above it have run, the cells below it not yet), as ``nbgrader validate`` and the
+   student's own Jupyter see it.  Its namespace is built from the instructor's locked
+   cells as the gradebook holds them, never as the submission has them.  A name the tests
+   use that those cells do not define belongs to the student: it is looked up in the
+   sandboxed kernel (``dlcourse.remote``) and comes back as plain data; functions and
+   torch modules stay in the sandbox and are called there.  Expected values and hidden
+   tests never enter the sandbox.
 3. **Each test cell's outcome becomes its output**: none when the test ran to its end
    (full points), an error otherwise (0 points): a failed check, an exception of the
    student's code, a time-out, an answer that is not plain data, or a test that never
@@ -204,17 +207,51 @@ class SandboxedExecute(Execute):
                 self._layout = layout
                 self.km, self.kc = None, None
                 with self.setup_kernel():
-                    stopped_at = self._run_notebook(nb, skipped)
-                    if stopped_at is not None:
-                        skipped.add(stopped_at)
-                        continue
-                    try:
-                        self._run_tests(plan, outcomes)
-                        return outcomes
-                    except KernelLost:
-                        continue
+                    stopped_at = self._run_in_order(nb, plan, skipped, outcomes)
+                if stopped_at is None:
+                    return outcomes
+                if stopped_at >= 0:
+                    skipped.add(stopped_at)
             finally:
                 _remove(folder)
+
+    def _run_in_order(self, nb, plan: TestPlan, skipped: set, outcomes: Dict[str, list]) -> Optional[int]:
+        """Run the notebook top to bottom, each test where it stands, as ``nbgrader validate`` would.
+
+        Every code cell but the tests runs in the sandboxed kernel; each test runs here when
+        its cell is reached, so it sees the notebook's state after the cells above it, not
+        after the whole notebook.  The instructor's locked cells run here too, up to the
+        test that follows them, to build the tests' namespace.  Returns None when the round
+        is complete, the index of a cell that ended or froze the kernel (to be skipped in a
+        new kernel), or -1 when a test lost the kernel (its outcome is recorded).
+        """
+        session = Session(self.kc, self.km, run_sync(_await))
+        names = NotebookNames(session)
+        round_ = _TestRound(plan, names, session, float(self.timeout or 30), self._identity, self.log)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            if _is_test(cell):
+                grade_id = cell.metadata["nbgrader"].get("grade_id")
+                if grade_id in round_.positions and not round_.decide(grade_id, outcomes):
+                    return -1
+                continue
+            if index in skipped:
+                cell.outputs = [error_output(SKIPPED, "running this cell ended or froze the Python process "
+                                                      "(for example with os._exit, or a loop that ignores interrupts); "
+                                                      "it was skipped and the rest of the notebook was graded "
+                                                      "without it")]
+                cell.execution_count = None
+                continue
+            self._kept = 0
+            try:
+                self.execute_cell(cell, index, store_history=True)
+            except (DeadKernelError, CellTimeoutError):
+                return index
+        for name in plan.tests:          # tests the notebook lost (restored cells come back in place)
+            if not round_.decide(name, outcomes):
+                return -1
+        return None
 
     def create_kernel_manager(self):
         layout = self._layout
@@ -259,58 +296,6 @@ class SandboxedExecute(Execute):
 
     _cleanup_kernel = run_sync(_async_cleanup_kernel)  # nbclient binds the sync wrapper to its own method
 
-    def _run_notebook(self, nb, skipped: set) -> Optional[int]:
-        """Run every code cell but the tests; the index of a cell that ended or froze the kernel."""
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code" or _is_test(cell):
-                continue
-            if index in skipped:
-                cell.outputs = [error_output(SKIPPED, "running this cell ended or froze the Python process "
-                                                      "(for example with os._exit, or a loop that ignores interrupts); "
-                                                      "it was skipped and the rest of the notebook was graded "
-                                                      "without it")]
-                cell.execution_count = None
-                continue
-            self._kept = 0
-            try:
-                self.execute_cell(cell, index, store_history=True)
-            except (DeadKernelError, CellTimeoutError):
-                return index
-        return None
-
-    def _run_tests(self, plan: TestPlan, outcomes: Dict[str, list]) -> None:
-        """Run the instructor's cells here; decide every test not decided in an earlier round."""
-        session = Session(self.kc, self.km, run_sync(_await))
-        names = NotebookNames(session)
-        budget = float(self.timeout or 30)
-        assignment, student = self._identity
-        for module in plan.imported_modules():
-            try:
-                importlib.import_module(module)
-            except ImportError as error:  # the test that imports it fails and says so
-                self.log.info("dlcourse: the tests import %s, which is not installed here: %s", module, error)
-        for name, source, is_test in plan.cells:
-            seed_everything(assignment, name, student)
-            if not is_test:
-                session.begin(budget)
-                try:
-                    run_trusted(source, names, f"<{name}>")
-                except KernelLost:
-                    raise
-                except Exception as error:  # a setup cell that uses the student's code may fail; the tests will say
-                    self.log.info("dlcourse: setup cell %s raised %s", name, error)
-                continue
-            if name in outcomes:
-                continue
-            names.forget_notebook_names()
-            session.begin(budget)
-            try:
-                outcomes[name] = run_test(source, names, name, reached=lambda: session.calls > 0)
-            except KernelLost as error:
-                outcomes[name] = [error_output("KernelLost", f"{error}; this test scored 0 and the notebook was "
-                                                             "started again for the remaining tests")]
-                raise
-
     def output(self, outs, msg, display_id, cell_index):
         """Keep plain text and images only, and no more than OUTPUT_LIMIT characters per cell."""
         content = msg.get("content", {})
@@ -334,6 +319,59 @@ class SandboxedExecute(Execute):
 
     def handle_comm_msg(self, outs, msg, cell_index):
         return None  # widgets of a graded notebook are not kept
+
+
+class _TestRound:
+    """The tests of one kernel's round: the instructor's cells run here, in plan order, as tests are reached."""
+
+    def __init__(self, plan: TestPlan, names: NotebookNames, session: Session, budget: float,
+                 identity: Tuple[str, str], log: Any) -> None:
+        self.plan, self.names, self.session, self.budget, self.log = plan, names, session, budget, log
+        self.assignment, self.student = identity
+        self.positions = {name: index for index, (name, _, is_test) in enumerate(plan.cells) if is_test}
+        self.next_cell = 0           # the first instructor cell not run here yet
+        for module in plan.imported_modules():
+            try:
+                importlib.import_module(module)
+            except ImportError as error:  # the test that imports it fails and says so
+                log.info("dlcourse: the tests import %s, which is not installed here: %s", module, error)
+
+    def decide(self, name: str, outcomes: Dict[str, list]) -> bool:
+        """Run the instructor's cells up to test ``name``, then the test unless decided in an earlier round.
+
+        False when the kernel was lost (the test's outcome is recorded; a new round must start).
+        """
+        try:
+            while self.next_cell <= self.positions[name]:
+                cell_name, source, is_test = self.plan.cells[self.next_cell]
+                self.next_cell += 1
+                if not is_test:
+                    self._setup(cell_name, source)
+        except KernelLost:
+            return False
+        if name in outcomes:
+            return True
+        seed_everything(self.assignment, name, self.student)
+        self.names.forget_notebook_names()
+        self.session.begin(self.budget)
+        source = self.plan.cells[self.positions[name]][1]
+        try:
+            outcomes[name] = run_test(source, self.names, name, reached=lambda: self.session.calls > 0)
+        except KernelLost as error:
+            outcomes[name] = [error_output("KernelLost", f"{error}; this test scored 0 and the notebook was "
+                                                         "started again for the remaining tests")]
+            return False
+        return True
+
+    def _setup(self, name: str, source: str) -> None:
+        seed_everything(self.assignment, name, self.student)
+        self.session.begin(self.budget)
+        try:
+            run_trusted(source, self.names, f"<{name}>")
+        except KernelLost:
+            raise
+        except Exception as error:  # a setup cell that uses the student's code may fail; the tests will say
+            self.log.info("dlcourse: setup cell %s raised %s", name, error)
 
 
 async def _await(coroutine: Any) -> Any:

@@ -119,6 +119,22 @@ def build_class(course: Path, folder: Path) -> dict:
     other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("answer = 42", metadata={"nbgrader": {
         "grade_id": "other_q1", "solution": True, "grade": False, "locked": False, "schema_version": 3}})])
     submit("ken", other, 0)                                                            # (i) another assignment
+    # Each test sees the notebook as it is at its question, as `nbgrader validate` does:
+    late_helper = variant(solution, q1_answer=(
+        "def forward(X, W1, b1, W2, b2):\n"
+        "    scores = relu_of(X @ W1 + b1) @ W2 + b2\n"
+        "    scores = scores - scores.max(axis=1, keepdims=True)\n"
+        "    return np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)\n"))
+    late_helper.cells.append(nbformat.v4.new_code_cell("def relu_of(x):\n    return np.maximum(x, 0.0)\n"))
+    submit("oscar", late_helper, FULL - POINTS["q1"])    # a helper defined only in the last cell: NameError at q1
+    reused = variant(solution, q1_answer=(
+        "SHIFT = 0.0\n\n"
+        "def forward(X, W1, b1, W2, b2):\n"
+        "    scores = np.maximum(X @ W1 + b1, 0.0) @ W2 + b2 + SHIFT\n"
+        "    scores = scores - scores.max(axis=1, keepdims=True)\n"
+        "    return np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)\n"))
+    reused.cells.append(nbformat.v4.new_code_cell("SHIFT = {'a later question': 'reuses the name'}\n"))
+    submit("peggy", reused, FULL)                        # a name reused below q1 does not change q1's state
     return expected
 
 

@@ -67,6 +67,25 @@ def test_the_reference_of_each_question_passes_alone_in_every_assignment():
                    for q in assignment.questions for s in STUDENTS), name
 
 
+FORWARD_WITH_HELPER = """
+def forward(X, W1, b1, W2, b2):
+    scores = relu_of(X @ W1 + b1) @ W2 + b2
+    scores = scores - scores.max(axis=1, keepdims=True)
+    return np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+"""
+HELPER = "\ndef relu_of(x):\n    return np.maximum(x, 0.0)\n"
+
+
+def test_a_question_is_graded_on_the_cells_above_it():
+    """As in Jupyter: a helper defined only in a later question's cell does not exist yet at question 1."""
+    assignment = _assignment("01_neural_nets")
+    question = next(q for q in assignment.questions if q.test_id == "q1_tests")
+    later = dict(assignment.answers, q1_answer=FORWARD_WITH_HELPER, q2_answer=assignment.answers["q2_answer"] + HELPER)
+    above = dict(assignment.answers, q1_answer=HELPER + FORWARD_WITH_HELPER)
+    assert [s for s in STUDENTS if mutants.passes(assignment, question, later, s)] == []
+    assert all(mutants.passes(assignment, question, above, s) for s in STUDENTS)
+
+
 def test_mutation_command_line_reports_scores():
     result = subprocess.run([sys.executable, "-m", "dlcourse.mutants", "01_neural_nets", "--students", "2"],
                             capture_output=True, text=True)
