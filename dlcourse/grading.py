@@ -42,8 +42,85 @@ from . import sandbox, verdict
 
 COURSE = Path(__file__).resolve().parents[1] / "exercises"
 LEAKS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "Model answer")
-NOTES_FILE = "dlcourse_notes.json"
 MAX_NOTEBOOK_BYTES = 50 * 2**20  # a submitted notebook larger than this is graded as blank
+GRADER_NOTES = "grader_notes"    # <course>/grader_notes/<assignment>/<student>.json: the grader's, not the student's
+QUARANTINE = "quarantine"        # <course>/quarantine/<assignment>/<student>/: what a submission held besides notebooks
+BLANKS = ".blank_submissions"    # a blank notebook graded in a student's name, beside (never over) their file
+
+
+def note_path(course: Path, name: str, student: str) -> Path:
+    """Where the grader keeps its note on one submission: in the course folder, outside the submission."""
+    return Path(course) / GRADER_NOTES / name / f"{student}.json"
+
+
+def write_note(course: Path, name: str, student: str, note: str) -> None:
+    """Keep (or replace) the grader's note on a submission; the feedback shows it (``verdict.GraderNotes``)."""
+    path = note_path(course, name, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"note": note}), encoding="utf-8")
+
+
+def read_note(course: Path, name: str, student: str) -> str:
+    """The grader's note on a submission, or "" when there is none."""
+    path = note_path(course, name, student)
+    try:
+        note = json.loads(path.read_text(encoding="utf-8")).get("note", "")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return note if isinstance(note, str) else ""
+
+
+def keep_only_the_notebook(assignment: str, student: str, notebooks: Sequence[str], **_: object) -> List[str]:
+    """nbgrader's pre-convert hook: move everything but the notebooks out of a submission folder.
+
+    nbgrader copies every other file of ``submitted/<student>/<assignment>/`` into the graded
+    and feedback folders, as the grader's user and following links: a link to
+    ``/etc/shadow`` or to the instructor's source would come back to the student.  So before
+    nbgrader looks, anything in the folder but a plain ``.ipynb`` file of at most
+    ``MAX_NOTEBOOK_BYTES`` and nbgrader's own ``timestamp.txt`` (other files, links, folders,
+    pipes, a notebook too big to read) moves to
+    ``quarantine/<assignment>/<student>/`` in the course folder (nbgrader's working folder),
+    without being opened.  nbgrader swallows a hook's errors, so ``verdict.CleanSubmission``
+    checks again and refuses the submission if anything is left.  Returns the names moved.
+    """
+    if not notebooks:
+        return []
+    folder = Path(notebooks[0]).parent              # <submitted>/<student>/<assignment>
+    assignment, student = folder.name, folder.parent.name   # nbgrader passes "*" when it grades everyone
+    moved: List[str] = []
+    for entry in sorted(folder.iterdir()):
+        too_big = entry.suffix == ".ipynb" and is_plain_submission_file(entry) and \
+            entry.stat().st_size > MAX_NOTEBOOK_BYTES
+        if is_plain_submission_file(entry) and not too_big:
+            continue
+        target = Path.cwd() / QUARANTINE / assignment / student / entry.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() or target.is_symlink():
+            _remove_entry(target)
+        os.rename(entry, target)               # a rename never follows a link nor opens a pipe
+        moved.append(entry.name)
+        if too_big:
+            write_note(Path.cwd(), assignment, student, f"the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} "
+                                                         "MiB; it was graded as blank")
+        elif entry.suffix == ".ipynb":
+            write_note(Path.cwd(), assignment, student, "the notebook handed in is a link or not a regular "
+                                                         "file; only the notebook itself is graded, so it was "
+                                                         "graded as blank")
+    return moved
+
+
+def is_plain_submission_file(path: Path) -> bool:
+    """A regular file (not a link) that a submission may hold: a notebook, or nbgrader's small timestamp."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    return path.suffix == ".ipynb" or (path.name == "timestamp.txt" and path.stat().st_size < 1024)
+
+
+def _remove_entry(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def assignments(course: Path = COURSE) -> List[str]:
@@ -101,9 +178,10 @@ def check_no_leaks(folder: Path) -> None:
 def collect(course: Path, name: str, folder: Path) -> Dict[str, str]:
     """Copy ``folder/<student>.ipynb`` to ``submitted/<student>/<name>/<name>.ipynb``.
 
-    A file that is not a readable notebook, or is a notebook of another assignment, is
-    replaced by the blank student version (so it grades to 0 without stopping the batch),
-    and the reason is kept for the feedback.  Returns {student: note} for such files.
+    A file that is a link, is not a readable notebook, or is a notebook of another assignment
+    is replaced by the blank student version (so it grades to 0 without stopping the batch),
+    and the reason is kept for the feedback.  Returns {student: note} for such files.  Any
+    file, however damaged, is dealt with on its own: the batch always goes on.
     """
     blank = course / "release" / name / f"{name}.ipynb"
     if not blank.exists():
@@ -115,23 +193,32 @@ def collect(course: Path, name: str, folder: Path) -> Dict[str, str]:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", student):
             raise ValueError(f"{path.name}: name submissions <student-id>.ipynb with letters, digits, _ . -")
         target = course / "submitted" / student / name
-        if target.exists():
-            shutil.rmtree(target)
+        if target.exists() or target.is_symlink():
+            _remove_entry(target)
         target.mkdir(parents=True)
         note = _problem(path, fixed, name)
+        note_path(course, name, student).unlink(missing_ok=True)
         if note:
             notes[student] = note
             shutil.copy(blank, target / f"{name}.ipynb")
-            (target / NOTES_FILE).write_text(json.dumps({"note": note}), encoding="utf-8")
+            write_note(course, name, student, note)
         else:
             shutil.copy(path, target / f"{name}.ipynb")
     return notes
 
 
 def _fixed_cells(notebook: nbformat.NotebookNode) -> Dict[str, str]:
-    """The locked cells of a notebook (the assignment's own text and code): {grade_id: source}."""
-    return {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in notebook.cells
-            if cell.metadata.get("nbgrader", {}).get("locked") and "grade_id" in cell.metadata["nbgrader"]}
+    """The locked cells of a notebook (the assignment's own text and code): {grade_id: source}.
+
+    Cells whose grading data are not what nbgrader writes (not a dict, no string id) are left out.
+    """
+    fixed = {}
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader") if isinstance(cell, dict) else None
+        if isinstance(meta, dict) and meta.get("locked") and isinstance(meta.get("grade_id"), str):
+            source = cell.get("source", "")
+            fixed[meta["grade_id"]] = source if isinstance(source, str) else ""
+    return fixed
 
 
 def _problem(path: Path, fixed: Dict[str, str], name: str) -> str:
@@ -141,13 +228,15 @@ def _problem(path: Path, fixed: Dict[str, str], name: str) -> str:
     every assignment), so it is recognised by the text of its locked cells: at least half
     of those it shares with the released notebook must be the same.
     """
+    if path.is_symlink() or not path.is_file():
+        return "the file is a link or not a regular file; only the notebook itself is graded, so it was graded as blank"
     if path.stat().st_size > MAX_NOTEBOOK_BYTES:
         return f"the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB; it was graded as blank"
     try:
         notebook = nbformat.read(path, as_version=4)
+        theirs = _fixed_cells(notebook)
     except Exception as error:  # any unreadable file is reported, whatever the parser raised
         return f"the file is not a readable notebook ({type(error).__name__}); it was graded as blank"
-    theirs = _fixed_cells(notebook)
     shared = [grade_id for grade_id in fixed if grade_id in theirs]
     same = [grade_id for grade_id in shared if theirs[grade_id].strip() == fixed[grade_id].strip()]
     if not shared or len(same) * 2 < len(shared):
@@ -206,17 +295,30 @@ def _nbgrader_in_parallel(course: Path, command: str, name: str, students: List[
         run.communicate()
 
 
-def _grade_as_blank(course: Path, name: str, student: str, extra: List[str]) -> str:
-    """Grade a notebook nbgrader could not grade as the blank one; the note for the student."""
-    target = course / "submitted" / student / name
-    shutil.copy(course / "release" / name / f"{name}.ipynb", target / f"{name}.ipynb")
-    note = "nbgrader could not grade the notebook as it was handed in (its cells' grading data are damaged); " \
-           "it was graded as blank"
-    (target / NOTES_FILE).write_text(json.dumps({"note": note}), encoding="utf-8")
-    _nbgrader_unchecked(course, "autograde", name, "--force", "--student", student, *extra)
+def _grade_as_blank(course: Path, name: str, student: str, extra: Sequence[str]) -> str:
+    """Grade a notebook nbgrader could not grade as the blank one; the note for the student.
+
+    The blank notebook is graded in the student's name from a folder of its own
+    (``CourseDirectory.submitted_directory``), so the student's own file in ``submitted/``
+    is never overwritten: it stays there for the instructor to look at.
+    """
+    blanks = course / BLANKS
+    folder = blanks / student / name
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    shutil.copy(course / "release" / name / f"{name}.ipynb", folder / f"{name}.ipynb")
+    timestamp = course / "submitted" / student / name / "timestamp.txt"
+    if timestamp.is_file() and not timestamp.is_symlink():
+        shutil.copy(timestamp, folder / "timestamp.txt")
+    note = read_note(course, name, student) or ("nbgrader could not grade the notebook as it was handed in (its "
+                                                 "cells' grading data are damaged); it was graded as blank")
+    _nbgrader_unchecked(course, "autograde", name, "--force", "--student", student,
+                        f"--CourseDirectory.submitted_directory={BLANKS}", *extra)
+    shutil.rmtree(blanks / student)
     if not (course / "autograded" / student / name / f"{name}.ipynb").exists():
         note = "nbgrader could not grade the notebook, even blank; it scored 0"
-        (target / NOTES_FILE).write_text(json.dumps({"note": note}), encoding="utf-8")
+    write_note(course, name, student, note)
     return note
 
 
@@ -235,20 +337,12 @@ def grading_notes(notebook: nbformat.NotebookNode) -> str:
 
 
 def feedback(course: Path, name: str, jobs: Optional[int] = None) -> List[Path]:
-    """``nbgrader generate_feedback``, with a note from the grader where collecting changed a file.
+    """``nbgrader generate_feedback``: the course's configuration hides the hidden tests' code and adds notes.
 
-    The course's configuration hides the hidden tests' code (``HideHiddenTests``): students
-    see which checks failed and the message each gave.
+    Students see which checks failed and the message each gave (``HideHiddenTests``), and the
+    grader's note where collecting or grading changed something (``GraderNotes``, from
+    ``grader_notes/``, shown apart from every cell, so no cell of the student can imitate it).
     """
-    for notebook_path in sorted((course / "autograded").glob(f"*/{name}/{name}.ipynb")):
-        note_file = course / "submitted" / notebook_path.parts[-3] / name / NOTES_FILE
-        if note_file.exists():
-            notebook = nbformat.read(notebook_path, as_version=4)
-            note = json.loads(note_file.read_text(encoding="utf-8"))["note"]
-            text = f"**Note from the grader:** {note}."
-            if not (notebook.cells and notebook.cells[0].source == text):
-                notebook.cells.insert(0, nbformat.v4.new_markdown_cell(text))
-                nbformat.write(notebook, notebook_path)
     students = sorted(p.parts[-3] for p in (course / "autograded").glob(f"*/{name}/{name}.ipynb"))
     _nbgrader_in_parallel(course, "generate_feedback", name, students, jobs=jobs)
     made = sorted((course / "feedback").glob(f"*/{name}/{name}.html"))

@@ -22,8 +22,11 @@ The course's ``nbgrader_config.py`` puts ``SandboxedExecute`` in place of nbgrad
    student's code, a time-out, an answer that is not plain data, or a test that never
    reached the student's code at all.
 
-``HideHiddenTests`` is the matching step of ``generate_feedback``: students see which
-checks failed and their messages, never the hidden tests' code.
+``CleanSubmission`` is autograde's first step: the submission reduced to data the rest
+may trust (only the notebook, no link; cell metadata nbgrader's own, validated, ids made
+unique; no attachments).  ``HideHiddenTests`` and ``GraderNotes`` are steps of
+``generate_feedback``: students see which checks failed and their messages, never the
+hidden tests' code, and the grader's note on their file in a box no cell can imitate.
 """
 
 from __future__ import annotations
@@ -59,8 +62,11 @@ from .remote import KernelLost, NotebookError, NotebookNames, NotebookTimeout, R
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
 HIDDEN_NOTE = "# (hidden tests: their code is not shown; their messages are)\n"
-NO_SANDBOX_NOTE = ("**Graded without a sandbox** (`--no-sandbox`): the notebook ran with the grader's rights. "
+NO_SANDBOX_NOTE = ("Graded without a sandbox (--no-sandbox): the notebook ran with the grader's rights. "
                    "Use this only for notebooks you trust, such as your own solutions.")
+NOTE_KEY = "dlcourse_grader_note"   # cell metadata of the grader's notes (students' cells lose theirs)
+GRADE_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 SKIPPED = "SkippedCell"      # ename of a cell that ended or froze the kernel
 KEPT_MIMETYPES = ("text/plain", "image/png", "image/jpeg")  # what a notebook's output may show the grader
 OUTPUT_LIMIT = 1_000_000     # characters of output kept per cell
@@ -170,7 +176,6 @@ class SandboxedExecute(Execute):
         self._check_assign_resources(resources)
         self.reset_execution_trackers()
         self.shutdown_kernel = "immediate"
-        neutralise_student_markdown(nb)
         self._identity = (info["assignment"], info["student"])
         outcomes = self._grade(nb, resources, plan, settings)
         for cell in nb.cells:
@@ -179,7 +184,7 @@ class SandboxedExecute(Execute):
                 cell.outputs = outcomes[grade_id]
                 cell.execution_count = None
         if not self.sandbox:
-            nb.cells.insert(0, nbformat.v4.new_markdown_cell(NO_SANDBOX_NOTE))
+            nb.cells.insert(0, grader_note_cell(NO_SANDBOX_NOTE))
         return nb, resources
 
     def _source_notebook(self, assignment: str, notebook: str) -> Path:
@@ -297,12 +302,19 @@ class SandboxedExecute(Execute):
     _cleanup_kernel = run_sync(_async_cleanup_kernel)  # nbclient binds the sync wrapper to its own method
 
     def output(self, outs, msg, display_id, cell_index):
-        """Keep plain text and images only, and no more than OUTPUT_LIMIT characters per cell."""
+        """Keep plain text and images only, and no more than OUTPUT_LIMIT characters per cell.
+
+        An image is kept only when its data is base64 (the page pastes it into an attribute),
+        and no output keeps its metadata (the page pastes a width or height unescaped).
+        """
         content = msg.get("content", {})
         if isinstance(content.get("data"), dict):
-            content["data"] = {k: v for k, v in content["data"].items() if k in KEPT_MIMETYPES}
+            content["data"] = {k: v for k, v in content["data"].items() if k in KEPT_MIMETYPES and
+                               (k == "text/plain" or (isinstance(v, str) and BASE64.fullmatch(v)))}
             if not content["data"]:
                 return None
+        if "metadata" in content:
+            content["metadata"] = {}
         size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
         size += sum(len(str(line)) for line in content.get("traceback", []) or [])
         kept = getattr(self, "_kept", 0)
@@ -452,12 +464,149 @@ def error_output(ename: str, evalue: str, lines: Sequence[str] = ()) -> nbformat
                                   traceback=[*[line for line in lines if line], f"{ename}: {evalue}"])
 
 
-def neutralise_student_markdown(nb: nbformat.NotebookNode) -> None:
-    """Students' Markdown is shown to graders as HTML: escape its tags so it cannot run script."""
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "markdown" and not meta.get("locked", False):
-            cell.source = cell.source.replace("<", "&lt;")
+def grader_note_cell(note: str) -> nbformat.NotebookNode:
+    """A note of the grader's as a cell: the feedback shows it in a box of its own (``NOTE_KEY``).
+
+    Its text is escaped, so it reads as written; a template without the box shows it as a
+    plain paragraph.
+    """
+    from .markup import escape_text
+
+    return nbformat.v4.new_markdown_cell(f"**Note from the grader:** {escape_text(note)}", metadata={NOTE_KEY: note})
+
+
+class SubmissionRefused(Exception):
+    """The submission cannot be graded as handed in (a link, extra files, too big): it is graded as blank."""
+
+
+class CleanSubmission(NbGraderPreprocessor):
+    """Autograde's first step: the submission reduced to data the rest of the grading may trust.
+
+    - Only the notebook enters: the submission folder must hold nothing but plain ``.ipynb``
+      files (and nbgrader's ``timestamp.txt``), and neither the notebook nor its folder may be
+      a link (``grading.keep_only_the_notebook`` moves anything else out first).
+    - Bounded: at most ``max_cells`` cells and ``max_characters`` characters of source.
+    - Cell metadata is nbgrader's alone, and only when it is what nbgrader writes (a dict
+      with a valid ``grade_id`` and boolean flags); anything else is dropped, so an odd
+      ``magics_language``, a student's copy of a grader's note or a malformed ``nbgrader``
+      field cannot stop or fool a later step.  Notebook metadata keeps its kernel and
+      language only.
+    - A ``grade_id`` that appears twice (a copied cell) is kept on its last cell, as
+      nbgrader does, and the earlier copies become ordinary cells: copying a cell is
+      never a reason to grade a notebook as blank.
+    - Markdown attachments are removed (a missing one would stop the rendering).
+
+    A refused submission gets a note (``grading.write_note``) and is graded as blank.
+    """
+
+    max_cells = Integer(1000, help="Cells a submission may have.").tag(config=True)
+    max_characters = Integer(2_000_000, help="Characters of source a submission may have.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        try:
+            self._check_files(Path(resources["metadata"]["path"]), info["notebook"])
+            if len(nb.cells) > self.max_cells:
+                raise SubmissionRefused(f"the notebook has {len(nb.cells):,} cells, more than the "
+                                        f"{self.max_cells:,} a submission may have")
+            clean_notebook(nb)
+            characters = sum(len(cell.source) for cell in nb.cells)
+            if characters > self.max_characters:
+                raise SubmissionRefused(f"the notebook's cells hold {characters:,} characters, more than the "
+                                        f"{self.max_characters:,} a submission may have")
+        except SubmissionRefused as refusal:
+            from nbgrader.coursedir import CourseDirectory
+
+            from .grading import write_note
+
+            root = Path(CourseDirectory(config=self.config).root)
+            write_note(root, info["assignment"], info["student"], f"{refusal}; it was graded as blank")
+            raise
+        return nb, resources
+
+    @staticmethod
+    def _check_files(folder: Path, notebook: str) -> None:
+        from .grading import is_plain_submission_file
+
+        path = folder / f"{notebook}.ipynb"
+        if folder.is_symlink() or path.is_symlink() or os.path.realpath(path) != os.path.abspath(path):
+            raise SubmissionRefused("the notebook handed in is a link, not a file; only the notebook itself is graded")
+        extra = sorted(entry.name for entry in folder.iterdir() if not is_plain_submission_file(entry))
+        if extra:
+            raise SubmissionRefused(f"the submission holds more than its notebook ({', '.join(extra[:5])}); "
+                                    "only the notebook is graded")
+
+
+def clean_notebook(nb: nbformat.NotebookNode) -> None:
+    """The cleaning of ``CleanSubmission`` on a notebook in memory (see there).
+
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "q1", "solution": True},
+    ...                                                   "magics_language": "no-such-lexer"}),
+    ...     nbformat.v4.new_code_cell("x = 2", metadata={"nbgrader": {"grade_id": "q1", "solution": True}}),
+    ...     nbformat.v4.new_markdown_cell("hi", metadata={"nbgrader": ["not", "a", "dict"]})])
+    >>> clean_notebook(nb)
+    >>> [cell.metadata for cell in nb.cells]
+    [{}, {'nbgrader': {'grade_id': 'q1', 'solution': True}}, {}]
+    """
+    nb.metadata = nbformat.NotebookNode({key: value for key, value in nb.metadata.items()
+                                         if key in ("kernelspec", "language_info") and isinstance(value, dict)})
+    seen: set = set()
+    for cell in reversed(nb.cells):
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(part for part in source if isinstance(part, str))
+        cell.source = source if isinstance(source, str) else ""
+        meta = cell.get("metadata", {}).get("nbgrader") if isinstance(cell.get("metadata"), dict) else None
+        kept = nbformat.NotebookNode()
+        if _valid_nbgrader_metadata(meta) and meta["grade_id"] not in seen:
+            seen.add(meta["grade_id"])
+            kept["nbgrader"] = nbformat.NotebookNode(meta)
+        cell.metadata = kept
+        if "attachments" in cell:
+            del cell["attachments"]
+        if cell.cell_type in ("markdown", "raw"):
+            cell.source = re.sub(r"attachment:", "attachment-removed:", cell.source)
+
+
+def _valid_nbgrader_metadata(meta: Any) -> bool:
+    """nbgrader's cell metadata as nbgrader writes it: a dict, a grade id, boolean flags, numeric points."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("grade_id"), str):
+        return False
+    if not GRADE_ID.fullmatch(meta["grade_id"]):
+        return False
+    if any(key in meta and not isinstance(meta[key], bool) for key in ("grade", "solution", "locked", "task")):
+        return False
+    points = meta.get("points", 0)
+    return isinstance(points, (int, float)) and not isinstance(points, bool)
+
+
+class GraderNotes(NbGraderPreprocessor):
+    """Feedback step: the grader's note on this submission (``grading.read_note``) as the first cell.
+
+    The note comes from the course folder (``grader_notes/``), never from the submission, and
+    is shown in a box of its own by the course's feedback template; any cell that claims to be
+    a note is stripped of the claim first.
+    """
+
+    def preprocess(self, nb, resources):
+        from nbgrader.coursedir import CourseDirectory
+
+        from .grading import read_note
+
+        for cell in nb.cells:
+            if NOTE_KEY in cell.metadata and not _is_graders(cell):
+                del cell.metadata[NOTE_KEY]
+        info = resources["nbgrader"]
+        note = read_note(Path(CourseDirectory(config=self.config).root), info["assignment"], info["student"])
+        if note:
+            nb.cells.insert(0, grader_note_cell(note))
+        return nb, resources
+
+
+def _is_graders(cell) -> bool:
+    """A note cell the grader itself wrote into the autograded notebook (``--no-sandbox``)."""
+    return cell.cell_type == "markdown" and cell.metadata.get(NOTE_KEY) == NO_SANDBOX_NOTE
 
 
 def _remove(folder: Path) -> None:

@@ -9,6 +9,9 @@ commands of ``python -m dlcourse.grading``: both grade the same way, set up belo
 
 from pathlib import Path
 
+import dlcourse
+import nbgrader
+
 HERE = Path(__file__).resolve().parent
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
@@ -31,9 +34,15 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# Locked cells are restored from the gradebook as nbgrader does, without a warning for
-# test cells that are exactly as released (they lack only their hidden tests).
+# Only the notebook enters: before nbgrader copies a submission's other files (as this
+# user, following links), they are moved to quarantine/; CleanSubmission then refuses a
+# notebook that is a link or a folder that still holds anything else, keeps only nbgrader's
+# validated cell metadata and makes copied grade ids unique.  Locked cells are restored from
+# the gradebook as nbgrader does, without a warning for test cells that are exactly as
+# released (they lack only their hidden tests).
+c.Autograde.pre_convert_hook = "dlcourse.grading.keep_only_the_notebook"
 c.Autograde.sanitize_preprocessors = [
+    "dlcourse.verdict.CleanSubmission",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
@@ -46,7 +55,26 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "dlcourse.verdict.HideHiddenTests",
     "dlcourse.verdict.PendingManualGrades",
+    "dlcourse.verdict.GraderNotes",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# Nothing a student writes is trusted as markup.  Feedback pages and formgrader's views are
+# nbconvert's HTML: its own sanitising is turned on, with the course's allow-list of tags,
+# attributes and URL schemes as the filter (dlcourse/markup.py: no script, no event handler,
+# no javascript:, data: or vbscript: URL, however spelt), and every Markdown rendering goes
+# through it too (nbgrader's templates render Markdown cells without nbconvert's sanitising).
+# The feedback page is the course's template: nbgrader's, with the grader's notes in a box
+# no student cell can imitate.
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"clean_html": "dlcourse.markup.clean_html", "markdown2html": "dlcourse.markup.markdown2html"}
+NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+c.GenerateFeedback.HTMLExporter.template_name = "dlcourse_feedback"
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [str(Path(dlcourse.__file__).parent / "templates"),
+                                                           str(NBGRADER_TEMPLATES / "templates")]
+c.GenerateFeedback.HTMLExporter.extra_template_paths = [   # nbgrader's own: its page, and the CSS it inlines
+    str(NBGRADER_TEMPLATES / "templates"),
+    str(NBGRADER_TEMPLATES / "static" / "node_modules" / "bootstrap" / "dist" / "css"),
 ]
 
 # A cell (or a whole test) that runs longer than this is interrupted and scores 0; the

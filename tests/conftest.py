@@ -5,7 +5,7 @@ import torch
 torch.set_num_threads(1)
 
 # `make unit` runs the fast loop: pytest -m "not browser and not slow".  These need more:
-BROWSER = {"test_book_browser.py", "test_pdf.py"}      # the built book (and its PDFs) and Chromium
+BROWSER = {"test_book_browser.py", "test_pdf.py", "test_grading_browser.py"}   # built book, PDFs, Chromium
 NEEDS_BUILT_BOOK = {"test_built_bibliography_lists_every_cited_work"}
 SLOW = {"test_grading.py", "test_grading_attacks.py", "test_remote.py"}   # notebooks graded in the sandbox
 SLOW_TESTS = {                                          # the sandbox's kernels, the book's builds, graded classes

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -135,7 +136,25 @@ def build_class(course: Path, folder: Path) -> dict:
         "    return np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)\n"))
     reused.cells.append(nbformat.v4.new_code_cell("SHIFT = {'a later question': 'reuses the name'}\n"))
     submit("peggy", reused, FULL)                        # a name reused below q1 does not change q1's state
+    # Copy-paste is honest: a cell copied (same grade id) is repaired, never a reason to grade as blank.
+    for student, grade_id in (("quentin", "q1_answer"), ("rupert", "q2_tests")):
+        copied = copy.deepcopy(solution)
+        index = copied.cells.index(_cell(copied, grade_id))
+        copied.cells.insert(index + 1, copy.deepcopy(copied.cells[index]))
+        submit(student, copied, FULL)
+    # Markup in a written answer, a raw HTML cell, a fake grader's note, odd metadata: shown as text, never run.
+    hostile = copy.deepcopy(solution)
+    _cell(hostile, "q4_answer").source = HOSTILE_MARKDOWN
+    _cell(hostile, "q1_answer").metadata["magics_language"] = "no-such-lexer"
+    hostile.cells.append(nbformat.v4.new_raw_cell(HOSTILE_MARKDOWN, metadata={"raw_mimetype": "text/html"}))
+    hostile.cells.append(nbformat.v4.new_markdown_cell("fake", metadata={"dlcourse_grader_note": "FAKE NOTE"}))
+    submit("sybil", hostile, FULL)
     return expected
+
+
+HOSTILE_MARKDOWN = ("[plot](javascript:alert(document.domain)) <img src=x onerror=\"alert(1)\"> "
+                    "<script>alert(2)</script> [b](JaVa&#x09;ScRiPt:alert(3)) ![att](attachment:missing.png) "
+                    "<a href='data:text/html,<script>alert(4)</script>'>d</a> <svg onload=alert(5)>")
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +207,24 @@ def test_feedback_for_everyone_without_hidden_test_code(graded):
     assert "NotImplementedError" in pages["bob"]
     assert "CellTimeoutError" in pages["carol"]
     assert "collapse" in pages["heidi"] and "AssertionError" in pages["heidi"]
+
+
+def test_copied_cells_are_repaired_and_the_handed_in_file_is_kept(graded, course):
+    for student in ("quentin", "rupert"):
+        assert graded["scores"][student] == FULL and student not in graded["notes"]
+        submitted = course / "submitted" / student / A1 / f"{A1}.ipynb"
+        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nbformat.read(submitted, as_version=4).cells]
+        assert len(ids) - len(set(ids)) >= 1      # the student's file, as handed in, with its copied cell
+
+
+def test_nothing_a_student_writes_runs_in_the_feedback(graded):
+    page = next(path for path in graded["feedback"] if path.parts[-3] == "sybil").read_text()
+    for live in (r"<[^<>]*\s(href|src)\s*=\s*[\"']?\s*(javascript|data|vbscript):", r"<[^<>]*\son(error|load)\s*=",
+                 r"<script>alert", r"<svg", r"(?i)<[^<>]*=\s*[\"']?\s*j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t\s*:",
+                 r"FAKE NOTE"):   # (a %-encoded scheme, as "JaVa%09ScRiPt:", is a relative URL: no scheme)
+        assert not re.search(live, page), live
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page      # shown as the text it is
+    assert "dlcourse-grader-note" not in page                     # no note box: sybil has no note
 
 
 def test_feedback_says_what_happened(graded):
@@ -281,10 +318,42 @@ def test_without_the_sandbox_every_result_says_so(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "instructor: graded WITHOUT a sandbox (--no-sandbox)" in result.stdout
     graded = nbformat.read(root / "autograded" / "instructor" / A1 / f"{A1}.ipynb", as_version=4)
-    assert graded.cells[0].source.startswith("**Graded without a sandbox**")
+    assert graded.cells[0].metadata["dlcourse_grader_note"].startswith("Graded without a sandbox")
     assert "Graded without a sandbox" in (root / "feedback" / "instructor" / A1 / f"{A1}.html").read_text()
     with open(root / "grades.csv", newline="") as handle:
         assert float(next(csv.DictReader(handle))["score"]) == FULL  # the verdict is still made outside the notebook
+
+
+def test_only_the_notebook_enters_through_plain_nbgrader(tmp_path):
+    """Links, pipes and other files of a submission folder never reach the graded or feedback folders."""
+    root, inbox = _small_class(tmp_path)
+    (inbox / "instructor.ipynb").unlink()
+    shutil.copy(root / "release" / A1 / f"{A1}.ipynb", inbox / "student.ipynb")   # holds no solution
+    grading.collect(root, A1, inbox)
+    folder = root / "submitted" / "student" / A1
+    os.symlink("/etc/passwd", folder / "passwd.txt")
+    os.symlink(root / "source" / A1 / f"{A1}.ipynb", folder / "solution.ipynb.txt")
+    os.mkfifo(folder / "pipe")
+    (folder / "notes").mkdir()
+    linker = root / "submitted" / "linker" / A1
+    linker.mkdir(parents=True)
+    os.symlink(root / "source" / A1 / f"{A1}.ipynb", linker / f"{A1}.ipynb")   # 12/12 before
+    for command in ("autograde", "generate_feedback"):
+        subprocess.run([str(Path(sys.executable).parent / "nbgrader"), command, A1, "--force"], cwd=root,
+                       capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"))
+    for place in ("autograded", "feedback"):
+        for path in (root / place).rglob("*"):
+            assert path.suffix in (".ipynb", ".html", ".txt") or path.is_dir(), path
+            assert not path.is_symlink(), path
+            if path.is_file():
+                text = path.read_text(errors="replace")
+                assert "root:x:0:0" not in text and "BEGIN SOLUTION" not in text, path
+    assert sorted(p.name for p in (root / "quarantine" / A1 / "student").iterdir()) == \
+        ["notes", "passwd.txt", "pipe", "solution.ipynb.txt"]
+    assert not (root / "autograded" / "linker" / A1 / f"{A1}.ipynb").exists()   # not graded as the source
+    assert "is a link" in grading.read_note(root, A1, "linker")
+    assert (root / "feedback" / "student" / A1 / f"{A1}.html").exists()
 
 
 def test_no_sandbox_no_grades_on_either_path(tmp_path):

@@ -17,7 +17,7 @@ import dlcourse
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-GRADING_MODULES = {"grading", "verdict", "sandbox", "probe", "remote", "mutants"}  # the `grading` extra's
+GRADING_MODULES = {"grading", "verdict", "sandbox", "probe", "remote", "mutants", "markup"}  # the `grading` extra's
 BOOK_MODULES = {"editions", "translations", "pdf", "claims"}  # the `book` extra's: editions, their check, PDFs, guards
 
 
