@@ -141,8 +141,39 @@ def check_true(condition: Any, message: str) -> None:
         raise AssertionError(_message(message, ""))
 
 
+_CHANGED_INPUTS: Dict[int, Tuple[Any, Any]] = {}   # id(grader's argument) -> (argument, what the notebook left)
+
+
+def note_changed_input(argument: Any, now: Any) -> None:
+    """The grader's side of a call into the sandbox: the notebook changed its copy of ``argument`` to ``now``.
+
+    The grader's ``argument`` itself is never changed (``dlcourse.remote.record_changes``);
+    ``check_unchanged`` on it reports the change.
+
+    >>> w = np.zeros(2); note_changed_input(w, np.ones(2)); as_the_notebook_left_it(w)
+    array([1., 1.])
+    >>> forget_changed_inputs(); as_the_notebook_left_it(w)
+    array([0., 0.])
+    """
+    _CHANGED_INPUTS[id(argument)] = (argument, now)
+
+
+def forget_changed_inputs() -> None:
+    """Start a new test: no changed input noted."""
+    _CHANGED_INPUTS.clear()
+
+
+def as_the_notebook_left_it(value: Any) -> Any:
+    """``value`` as the student's code left it: its noted change if a call changed it, else itself."""
+    noted = _CHANGED_INPUTS.get(id(value))
+    return noted[1] if noted is not None and noted[0] is value else value
+
+
 def check_unchanged(now: Any, before: Any, what: str, hint: str = "") -> None:
     """Fail if an input array was changed in place (``before`` is a copy taken earlier).
+
+    In the grader, ``now`` is an argument of a call into the sandbox: the change the notebook
+    made to its copy is what is checked (``as_the_notebook_left_it``).
 
     >>> w = np.array([1.0, 2.0]); before = w.copy(); w[1] += 1e-6
     >>> check_unchanged(w, before, "w after numerical_gradient", "work on copies")
@@ -152,7 +183,7 @@ def check_unchanged(now: Any, before: Any, what: str, hint: str = "") -> None:
     now 2.000001
     Hint: work on copies
     """
-    now_array, before_array = np.asarray(now), np.asarray(before)
+    now_array, before_array = np.asarray(as_the_notebook_left_it(now)), np.asarray(before)
     if now_array.shape != before_array.shape:
         raise AssertionError(_message(f"{what} was changed in place: its shape went from {before_array.shape} "
                                       f"to {now_array.shape}", hint))

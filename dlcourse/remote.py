@@ -5,9 +5,11 @@ reads the answers as plain data with ``dlcourse.wire``.  What cannot be plain da
 in the sandbox and is represented here:
 
 - ``RemoteFunction``: a function or class of the notebook; calling it calls it there,
-  with the arguments sent as plain data.  Arrays, tensors, lists and dicts passed in are
-  changed here as the notebook changed them there (so "do not change the input" can be
-  checked); a function of the grader's passed in becomes a callback.
+  with the arguments sent as plain data.  When the notebook changes an array, tensor, list
+  or dict passed in, the change is noted (so ``checks.check_unchanged`` can say "changed in
+  place") but never written back: the grader's objects, and every expected value computed
+  from them, stay as the test made them.  A function of the grader's passed in becomes a
+  callback.
 - ``RemoteObject``: any other object; attributes are read and methods called there.
 - a replica of a torch module: real ``torch.nn`` classes (so ``isinstance``,
   ``modules()``, ``parameters()`` and ``named_children()`` work), built on the meta
@@ -83,9 +85,12 @@ class Session:
         self.callbacks: Dict[int, Callable] = {}
 
     def begin(self, seconds: float) -> None:
-        """Start a new test: a fresh time budget and call count."""
+        """Start a new test: a fresh time budget and call count, and no changed inputs noted yet."""
+        from .checks import forget_changed_inputs
+
         self.deadline = time.monotonic() + seconds
         self.calls = 0
+        forget_changed_inputs()
 
     # ------------------------------------------------------------ what tests use
     def fetch(self, name: str) -> Any:
@@ -105,7 +110,7 @@ class Session:
         payload = {"op": "call", "target": json.dumps(target), "args": self.encode(list(args)),
                    "kwargs": self.encode(dict(kwargs)), "path": path, "training": training}
         answer = self.request(payload, what)
-        apply_changes(args, kwargs, answer.get("changes", []))
+        record_changes(args, kwargs, answer.get("changes", []))
         return answer.get("value")
 
     def getattr(self, target: Dict[str, Any], attr: str, what: str) -> Any:
@@ -307,43 +312,38 @@ class RemoteObject:
         return self.text or f"<{self.kind} of the notebook>"
 
 
-def apply_changes(args: tuple, kwargs: dict, changes: Any) -> None:
-    """Change the grader's arguments in place as the notebook changed its copies of them.
+def record_changes(args: tuple, kwargs: dict, changes: Any) -> None:
+    """Note how the notebook changed its copies of the grader's arguments, without touching the grader's.
 
     ``changes`` comes from ``dlcourse.probe.changes``: paths into the arguments, with the
-    new numbers of an array or tensor, or the new items of a list or dict.
+    new numbers of an array or tensor, or the new items of a list or dict.  Each located
+    argument is noted with the value the notebook left (``checks.note_changed_input``), so
+    ``checks.check_unchanged`` can say "changed in place"; the grader's own objects keep
+    their values, so an expected value computed from them can never be steered by the
+    student's code.
     """
+    from .checks import note_changed_input
+
     if not isinstance(changes, list):
         raise NotebookError("the notebook's report of changed arguments is not a list")
     roots = {"args": list(args), "kwargs": kwargs}
-    located = []
     for change in changes:
         if not (isinstance(change, list) and len(change) in (3, 4) and isinstance(change[0], list)):
             raise NotebookError("a malformed report of a changed argument")
         target = _locate(roots, change[0])
-        if target is not None:
-            located.append((len(change[0]), target, change[1], change[2], change[3] if len(change) == 4 else None))
-    torch = _torch_if_loaded()
-    for _, target, kind, now, _ in located:
-        if kind != "values":
+        kind, now, kept = change[1], change[2], change[3] if len(change) == 4 else None
+        if target is None:
             continue
-        if isinstance(target, np.ndarray) and isinstance(now, np.ndarray) and target.shape == now.shape \
-                and target.flags.writeable:
-            np.copyto(target, now, casting="unsafe")
-        elif torch is not None and isinstance(target, torch.Tensor) and isinstance(now, torch.Tensor) \
-                and target.shape == now.shape:
-            with torch.no_grad():
-                target.copy_(now)
-    for _, target, kind, now, kept in sorted(located, key=lambda item: -item[0]):
-        if kind == "items" and isinstance(target, list) and isinstance(now, list) and isinstance(kept, list):
+        if kind == "values":
+            note_changed_input(target, now)
+        elif kind == "items" and isinstance(target, list) and isinstance(now, list) and isinstance(kept, list):
             if len(kept) != len(now):
                 raise NotebookError("a malformed report of a changed list")
-            old = list(target)
-            target[:] = [old[j] if isinstance(j, int) and 0 <= j < len(old) else item for j, item in zip(kept, now)]
+            note_changed_input(target, [target[j] if isinstance(j, int) and 0 <= j < len(target) else item
+                                        for j, item in zip(kept, now)])
         elif kind == "items" and isinstance(target, dict) and isinstance(now, dict) and isinstance(kept, list):
-            old = dict(target)
-            target.clear()
-            target.update({key: old[key] if key in kept and key in old else item for key, item in now.items()})
+            note_changed_input(target, {key: target[key] if key in kept and key in target else item
+                                        for key, item in now.items()})
 
 
 def _locate(roots: Dict[str, Any], path: List[Any]) -> Any:

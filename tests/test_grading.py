@@ -149,6 +149,12 @@ def build_class(course: Path, folder: Path) -> dict:
     hostile.cells.append(nbformat.v4.new_raw_cell(HOSTILE_MARKDOWN, metadata={"raw_mimetype": "text/html"}))
     hostile.cells.append(nbformat.v4.new_markdown_cell("fake", metadata={"dlcourse_grader_note": "FAKE NOTE"}))
     submit("sybil", hostile, FULL)
+    # Zeroing the inputs in place, so that an expected value computed from them afterwards agrees (+4 before).
+    submit("trent", variant(solution, q1_answer=(
+        "def forward(X, W1, b1, W2, b2):\n"
+        "    for array in (X, W1, b1, W2, b2):\n"
+        "        array[...] = 0.0\n"
+        "    return np.full((X.shape[0], W2.shape[1]), 1.0 / W2.shape[1])\n")), FULL - POINTS["q1"])
     return expected
 
 

@@ -113,22 +113,32 @@ def test_calls_send_and_return_arrays_exactly(session):
     assert single.dtype == np.float32 and single.tolist() == np.asarray([0.1, 0.2], dtype=np.float32).tolist()
 
 
-def test_changes_to_the_arguments_are_seen_by_the_grader(session):
+def test_changes_to_the_arguments_are_noted_and_never_written_back(session):
+    """The grader's objects keep their values (an expected value computed from them cannot be steered),
+    and check_unchanged sees what the notebook did to its copies."""
+    from dlcourse import checks
+
+    session.begin(30)
     w = np.array([1.0, 2.0])
     assert session.fetch("scale_in_place")(w, 3.0) is None
-    np.testing.assert_array_equal(w, [3.0, 6.0])  # changed in place, as in the notebook
+    np.testing.assert_array_equal(w, [1.0, 2.0])                          # the grader's array is as it was
+    np.testing.assert_array_equal(checks.as_the_notebook_left_it(w), [3.0, 6.0])
+    with pytest.raises(AssertionError, match=r"w was changed in place: at index 0 it was 1.0, it is now 3.0"):
+        checks.check_unchanged(w, [1.0, 2.0], "w")
 
     first, second = np.array([1.0]), np.array([5.0])
     params = [first, second]
     returned = session.fetch("replace_first")(params)
-    np.testing.assert_array_equal(first, [1.0])  # the array itself was not changed...
-    np.testing.assert_array_equal(params[0], [2.0])  # ...but the list now holds a new one
-    assert params[1] is second
+    assert params[0] is first and params[1] is second                     # the grader's list is as it was
+    np.testing.assert_array_equal(checks.as_the_notebook_left_it(params)[0], [2.0])
+    assert checks.as_the_notebook_left_it(params)[1] is second
     np.testing.assert_array_equal(returned[0], [2.0])
 
     items = [0]
     session.fetch("append_item")(items)
-    assert items == [0, 1]
+    assert items == [0] and checks.as_the_notebook_left_it(items) == [0, 1]
+    session.begin(30)                                                      # the next test starts clean
+    assert checks.as_the_notebook_left_it(items) is items
 
 
 def test_a_grader_function_passed_in_is_called_back(session):
