@@ -7,9 +7,12 @@ sandbox Flatpak uses) with:
   capabilities, ``/proc`` that shows only its own processes, no network at all, and no
   process that outlives the kernel (the namespace dies with it);
 - a file system made of read-only binds: the system (``/usr``), the Python installation
-  and its environment, and a copy of ``dlcourse`` (without the modules the assignment
-  forbids); nothing of the course folder, the repository, other checkouts, ``$HOME`` or
-  the host's ``/tmp``;
+  (its standard library), and of its installed packages only those the kernel needs and
+  those the assignment allows (``allow``, with what they require; every ``site-packages`` and
+  ``dist-packages`` folder is otherwise empty), with a copy of ``dlcourse`` that holds the
+  grader's agent in the kernel (``probe``, ``wire``) and nothing else the assignment does not
+  grant: no reference solution, no ``calc``; nothing of the course folder, the repository,
+  other checkouts, ``$HOME`` or the host's ``/tmp``;
 - a writable home (``/home/student``, a size-limited tmpfs) holding a private copy of the
   submission's folder, a private ``/tmp``, and the kernel's socket folder;
 - limits on memory, processes, file size, open files and CPU time.
@@ -31,12 +34,15 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import functools
+import glob
+import importlib.metadata
 import json
 import os
 import resource
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +55,8 @@ WORK = f"{HOME}/work"
 SUBMISSION = "/opt/submission"     # read-only: the submission's folder, copied to WORK at start
 PACKAGE = "/opt/dlcourse"          # read-only: the copy of dlcourse on PYTHONPATH
 OUTPUT_LIMIT = 1_000_000           # characters of printed output per stream (a courtesy; the grader enforces its own)
+KERNEL_NEEDS = ("ipykernel", "numpy")   # distributions every sandbox has: the kernel, and dlcourse.probe's numpy
+PACKAGE_AGENT = ("__init__.py", "probe.py", "wire.py", "sandbox.py")   # the dlcourse files every sandbox has
 INSTALL_HINT = ("install bubblewrap: `sudo apt-get install bubblewrap` (Debian, Ubuntu), "
                 "`sudo dnf install bubblewrap` (Fedora) or your system's package of that name")
 
@@ -76,6 +84,8 @@ class Layout:
     """The host folders of one sandbox, all under ``scratch`` (deleted afterwards)."""
 
     scratch: Path
+    allow: Tuple[str, ...] = field(default=("numpy",), init=False)   # what the notebook may import (``create``)
+    shown: Dict[str, List[str]] = field(default_factory=dict, init=False)   # package folders emptied, entries shown
     kernel: Path = field(init=False)       # connection file and sockets: bound read-write at the same path
     submission: Path = field(init=False)   # a copy of the submission's folder
     package: Path = field(init=False)      # the staged copy of dlcourse
@@ -87,8 +97,14 @@ class Layout:
         for name in ("kernel", "submission", "package", "etc", "roots"):
             setattr(self, name, self.scratch / name)
 
-    def create(self, submission_folder: Optional[Path], forbid: Sequence[str] = ()) -> "Layout":
-        """Make the folders: copy the submission's folder, stage dlcourse, write passwd/group."""
+    def create(self, submission_folder: Optional[Path], allow: Sequence[str] = ("numpy",)) -> "Layout":
+        """Make the folders: copy the submission's folder, stage dlcourse, write passwd/group.
+
+        ``allow`` names what the notebook may import besides the standard library: packages
+        (``numpy``, ``torch``, ``matplotlib``) and parts of dlcourse (``dlcourse.models``).
+        """
+        self.allow = check_allow(allow)
+        self.shown = packages_shown(self.allow)
         for folder in (self.kernel, self.etc, self.roots):
             folder.mkdir(parents=True, exist_ok=True)
         if submission_folder is not None:
@@ -96,7 +112,7 @@ class Layout:
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         else:
             self.submission.mkdir()
-        stage_package(self.package, forbid)
+        stage_package(self.package, self.allow)
         (self.etc / "passwd").write_text(f"student:x:{INSIDE_UID}:{INSIDE_UID}:student:{HOME}:/bin/sh\n"
                                          "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
         (self.etc / "group").write_text(f"student:x:{INSIDE_UID}:\nnogroup:x:65534:\n")
@@ -107,6 +123,107 @@ class Layout:
             for path in [self.scratch, *self.scratch.rglob("*")]:
                 os.lchown(path, NOBODY, NOBODY)
         return self
+
+
+def check_allow(allow: Sequence[str]) -> Tuple[str, ...]:
+    """An assignment's ``allow`` list, checked: module names, each installed here.
+
+    >>> check_allow(["numpy", "dlcourse.models"])
+    ('dlcourse.models', 'numpy')
+    >>> check_allow(["numpy", "no_such_package"])
+    Traceback (most recent call last):
+    ...
+    ValueError: allow names no_such_package, which is not installed here: allow only packages the course installs
+    """
+    if isinstance(allow, str) or not all(isinstance(name, str) and name and
+                                         all(part.isidentifier() for part in name.split(".")) for name in allow):
+        raise ValueError(f"allow must be a list of module names (like ['numpy', 'torch']), got {allow!r}")
+    top = importlib.metadata.packages_distributions()
+    for name in allow:
+        if not name.startswith("dlcourse") and name.split(".")[0] not in top:
+            raise ValueError(f"allow names {name}, which is not installed here: allow only packages the course "
+                             "installs")
+    return tuple(sorted(set(allow)))
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def distributions_closure(names: Sequence[str]) -> List[str]:
+    """The installed distributions ``names`` and every one they require (markers evaluated, no extras).
+
+    >>> "traitlets" in distributions_closure(["ipykernel"])
+    True
+    """
+    from packaging.requirements import Requirement
+
+    todo, seen = [_canonical(name) for name in names], {}
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # an optional requirement that is not installed
+        seen[name] = dist
+        for text in dist.requires or []:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(_canonical(requirement.name))
+    return sorted(seen)
+
+
+@functools.lru_cache(maxsize=None)
+def site_entries(allow: Tuple[str, ...]) -> Tuple[Path, ...]:
+    """The files and folders of the package folders the sandbox shows: what the kernel needs and ``allow``.
+
+    Each is a top-level entry of a ``site-packages`` folder (``numpy``, ``numpy.libs``,
+    ``numpy-2.x.dist-info``, ``six.py``) of a distribution in the closure of ``KERNEL_NEEDS``
+    and the packages ``allow`` names.
+    """
+    top = importlib.metadata.packages_distributions()
+    names = list(KERNEL_NEEDS)
+    for module in allow:
+        if not module.startswith("dlcourse"):
+            names += top.get(module.split(".")[0], [])
+    entries = set()
+    for name in distributions_closure(names):
+        dist = importlib.metadata.distribution(name)
+        root = Path(str(dist.locate_file(""))).resolve()
+        for file in dist.files or []:
+            first = Path(str(file)).parts[0]
+            if first in ("..", "__pycache__") or first.endswith(".pth"):
+                continue  # scripts, caches and start-up hooks stay out
+            entries.add(root / first)
+    return tuple(sorted(entry for entry in entries if entry.exists()))
+
+
+def packages_shown(allow: Tuple[str, ...]) -> Dict[str, List[str]]:
+    """The package folders the sandbox empties and the entries it puts back, worked out by the grader.
+
+    (The launcher may run as ``nobody``, who cannot read the interpreter's own files under
+    ``/root``: it reads these from the launch configuration.)
+    """
+    return {"emptied": [str(folder) for folder in package_folders()],
+            "entries": [str(entry) for entry in site_entries(tuple(allow))]}
+
+
+def package_folders() -> List[Path]:
+    """Every folder of installed packages a student could put on ``sys.path``: the sandbox shows them empty.
+
+    The environment's and the base interpreter's ``site-packages``, and the system's
+    ``dist-packages`` and ``site-packages`` folders.
+    """
+    folders = {Path(path) for path in (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"])}
+    for scheme_vars in ({"base": sys.base_prefix, "platbase": sys.base_exec_prefix},):
+        paths = sysconfig.get_paths(vars=scheme_vars)
+        folders |= {Path(paths["purelib"]), Path(paths["platlib"])}
+    for pattern in ("/usr/lib/python3*/dist-packages", "/usr/lib/python3*/site-packages",
+                    "/usr/local/lib/python3*/dist-packages", "/usr/local/lib/python3*/site-packages"):
+        folders |= {Path(path) for path in glob.glob(pattern)}
+    return sorted(folder.resolve() for folder in folders if folder.is_dir())
 
 
 def readonly_roots() -> List[Path]:
@@ -139,36 +256,36 @@ def installed_package() -> Path:
     return Path(__file__).resolve().parent
 
 
-def stage_package(target: Path, forbid: Sequence[str] = ()) -> Path:
-    """Copy dlcourse into ``target/dlcourse`` with each forbidden subpackage replaced by a stub.
+def stage_package(target: Path, allow: Sequence[str] = ()) -> Path:
+    """Copy into ``target/dlcourse`` the part of dlcourse a sandbox has: the agent, and what ``allow`` grants.
 
-    The stub raises ImportError with a message, so a banned module is not there at all
-    inside the sandbox: the ban is a fact, not a guess from the answer's source.
+    The agent is the grader's side in the kernel (``probe``, ``wire``) and the sandbox's own
+    start-up; a part of dlcourse the assignment grants (``dlcourse.models``) comes too.
+    Nothing else is there at all, not even the checks' reference solutions: what an
+    assignment does not grant cannot be imported, whatever the answer's source says.
 
     >>> import tempfile
-    >>> staged = stage_package(Path(tempfile.mkdtemp()), ["dlcourse.calc"])
-    >>> sorted(p.name for p in (staged / "calc").iterdir())
-    ['__init__.py']
-    >>> (staged / "checks.py").exists()
-    True
+    >>> staged = stage_package(Path(tempfile.mkdtemp()), ["numpy", "dlcourse.activations"])
+    >>> sorted(p.name for p in staged.iterdir())
+    ['__init__.py', 'activations.py', 'probe.py', 'sandbox.py', 'wire.py']
     """
-    names = [name for name in forbid]
-    for name in names:
-        if not name.startswith("dlcourse.") or not all(part.isidentifier() for part in name.split(".")):
-            raise ValueError(f"only parts of dlcourse can be forbidden (like 'dlcourse.calc'), got {name!r}")
+    source = installed_package()
     destination = Path(target) / "dlcourse"
-    shutil.copytree(installed_package(), destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for name in names:
-        relative = Path(*name.split(".")[1:])
-        for path in (destination / relative, destination / relative.with_suffix(".py")):
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
-        stub = destination / relative / "__init__.py"
-        stub.parent.mkdir(parents=True, exist_ok=True)
-        stub.write_text(f"raise ImportError({name!r} ' is not available while this assignment is graded: '\n"
-                        "                  'write it yourself, as the assignment asks')\n", encoding="utf-8")
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in PACKAGE_AGENT:
+        shutil.copy2(source / name, destination / name)
+    for module in allow:
+        if not module.startswith("dlcourse."):
+            continue
+        relative = Path(*module.split(".")[1:])
+        if (source / relative).is_dir():
+            shutil.copytree(source / relative, destination / relative, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        elif (source / relative.with_suffix(".py")).exists():
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / relative.with_suffix(".py"), destination / relative.with_suffix(".py"))
+        else:
+            raise ValueError(f"allow names {module}, which is not a part of dlcourse")
     return destination
 
 
@@ -195,6 +312,15 @@ def bwrap_arguments(layout: Layout, limits: Limits, sources: Optional[Dict[str, 
              "--size", str(limits.home_size), "--perms", "0700", "--tmpfs", HOME]
     for root in readonly_roots():
         args += ["--ro-bind", source(root), str(root)]
+    # Every folder of installed packages shows empty, then only what the kernel needs and the
+    # assignment allows is put back in it.
+    roots = readonly_roots()
+    shown = layout.shown or packages_shown(layout.allow)
+    for folder in map(Path, shown["emptied"]):
+        if any(folder == root or root in folder.parents for root in roots):
+            args += ["--perms", "0555", "--size", str(1 << 20), "--tmpfs", str(folder)]
+    for entry in map(Path, shown["entries"]):
+        args += ["--ro-bind", _source_below(entry, roots, sources), str(entry)]
     for link, target in system_symlinks().items():
         args += ["--symlink", target, link]
     for name in ("ld.so.cache", "localtime"):
@@ -212,7 +338,16 @@ def bwrap_arguments(layout: Layout, limits: Limits, sources: Optional[Dict[str, 
              "--remount-ro", "/", "--chdir", HOME, "--clearenv"]
     for name, value in sandbox_environment().items():
         args += ["--setenv", name, value]
+    args += ["--setenv", "DLCOURSE_ALLOWED", " ".join(layout.allow)]
     return args
+
+
+def _source_below(path: Path, roots: Sequence[Path], sources: Dict[str, str]) -> str:
+    """Where bwrap binds ``path`` from: below its read-only root's source (the root launcher moves roots)."""
+    for root in roots:
+        if root in path.parents and str(root) in sources:
+            return str(Path(sources[str(root)]) / path.relative_to(root))
+    return str(path)
 
 
 def sandbox_environment() -> Dict[str, str]:
@@ -285,10 +420,11 @@ def check_available(limits: Optional[Limits] = None) -> None:
 # ---------------------------------------------------------------- outside: launch
 
 def write_launch_config(layout: Layout, limits: Limits, command: Sequence[str]) -> Path:
-    """The JSON file ``launch`` reads: layout, limits and the command to run inside."""
+    """The JSON file ``launch`` reads: layout, what it allows, limits and the command to run inside."""
     path = layout.scratch / "launch.json"
-    path.write_text(json.dumps({"scratch": str(layout.scratch), "limits": dataclasses.asdict(limits),
-                                "command": list(command)}), encoding="utf-8")
+    path.write_text(json.dumps({"scratch": str(layout.scratch), "allow": list(layout.allow),
+                                "shown": layout.shown or packages_shown(layout.allow),
+                                "limits": dataclasses.asdict(limits), "command": list(command)}), encoding="utf-8")
     return path
 
 
@@ -302,6 +438,8 @@ def launch(config_path: str, connection_file: Optional[str] = None, kernel_args:
     """
     config = json.loads(Path(config_path).read_text(encoding="utf-8"))
     layout = Layout(Path(config["scratch"]))
+    layout.allow = tuple(config["allow"])
+    layout.shown = config["shown"]
     limits = Limits(**config["limits"])
     command = [part.replace("{connection_file}", connection_file or "") for part in config["command"]]
     command += list(kernel_args)
@@ -365,12 +503,33 @@ def boot(limits_json: str, kernel_args: Sequence[str]) -> None:
     os.chdir(WORK)
     if not kernel_args:  # a check, not a kernel
         return
-    startup = json.dumps(["import dlcourse.sandbox as _sandbox; _sandbox.limit_output(); del _sandbox"])
+    startup = json.dumps(["import dlcourse.sandbox as _sandbox; _sandbox.limit_output(); "
+                          "_sandbox.explain_missing_modules(); del _sandbox"])
     from ipykernel import kernelapp
 
     history = [] if any(arg.startswith("--HistoryManager.hist_file") for arg in kernel_args) \
         else ["--HistoryManager.hist_file=:memory:"]
     kernelapp.launch_new_instance(argv=[*kernel_args, *history, f"--IPKernelApp.exec_lines={startup}"])
+
+
+class _ExplainMissing:
+    """The last finder on ``sys.meta_path``: a module no other finder has is not allowed here; say so."""
+
+    def __init__(self, allowed: str) -> None:
+        self.allowed = allowed
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if path is None or name.startswith("dlcourse."):  # a top-level module, or a part of dlcourse, not here
+            allowed = ", ".join(self.allowed.split()) or "nothing but the standard library"
+            raise ModuleNotFoundError(f"No module named {name!r}: {name} is not available while this assignment is "
+                                      f"graded; a notebook can import the standard library and {allowed} only (the "
+                                      "assignment says what to use: write the rest yourself)", name=name)
+        return None
+
+
+def explain_missing_modules() -> None:
+    """Inside the sandbox: a module that is not there fails with a message that says why."""
+    sys.meta_path.append(_ExplainMissing(os.environ.get("DLCOURSE_ALLOWED", "")))
 
 
 def limit_output(limit: int = OUTPUT_LIMIT) -> None:

@@ -125,8 +125,10 @@ class TestPlan:
 def assignment_settings(source_notebook: Path) -> Dict[str, Any]:
     """The grading rules in the instructor's notebook's metadata (``dlcourse: grading:``), and its cell order.
 
-    ``forbid``: parts of dlcourse that are not installed in the sandbox for this notebook;
-    ``order``: the grade ids of its cells, first to last.
+    ``allow``: what the notebook may import while it is graded, besides the standard library
+    (packages such as ``numpy`` or ``torch``, parts of dlcourse such as ``dlcourse.models``);
+    ``["numpy"]`` when the notebook does not say.  ``order``: the grade ids of its cells,
+    first to last.
     """
     if not source_notebook.exists():
         raise RuntimeError(f"cannot read the assignment's source notebook {source_notebook}: "
@@ -134,10 +136,11 @@ def assignment_settings(source_notebook: Path) -> Dict[str, Any]:
     notebook = nbformat.read(source_notebook, as_version=4)
     order = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells]
     settings = notebook.metadata.get("dlcourse", {}).get("grading", {})
-    forbid = settings.get("forbid", [])
-    if not isinstance(forbid, list) or not all(isinstance(name, str) for name in forbid):
-        raise ValueError(f"{source_notebook}: dlcourse.grading.forbid must be a list of module names")
-    return {"forbid": forbid, "order": [name for name in order if name]}
+    try:
+        allow = sandbox.check_allow(settings.get("allow", ["numpy"]))
+    except ValueError as error:
+        raise ValueError(f"{source_notebook}: dlcourse.grading.allow: {error}") from None
+    return {"allow": allow, "order": [name for name in order if name]}
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -208,7 +211,7 @@ class SandboxedExecute(Execute):
             folder = Path(tempfile.mkdtemp(prefix="dlcourse-grade-"))
             try:
                 layout = sandbox.Layout(folder / "scratch").create(Path(resources["metadata"]["path"]),
-                                                                   settings["forbid"])
+                                                                   settings["allow"])
                 self._layout = layout
                 self.km, self.kc = None, None
                 with self.setup_kernel():

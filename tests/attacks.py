@@ -135,8 +135,9 @@ get_ipython().input_transformers_cleanup.append(lambda lines: [])
 ''',
     # Appending no-op checks to the installed package (and another copy, if one is found).
     "tamper_package": '''
-import glob, site, dlcourse.checks
-targets = [dlcourse.checks.__file__, "{package}/checks.py"] + glob.glob("/opt/**/checks.py", recursive=True)
+import glob, site, dlcourse.probe
+targets = [dlcourse.probe.__file__, "{package}/checks.py", "{package}/probe.py"]
+targets += glob.glob("/opt/**/*.py", recursive=True)
 targets += [f"{folder}/dlcourse/checks.py" for folder in site.getsitepackages()]
 for path in set(targets):
     try:

@@ -19,13 +19,13 @@ await_ = run_sync(_await)
 class SandboxedKernel:
     """``with SandboxedKernel() as kernel: kernel.run(code); kernel.session.fetch(name)``."""
 
-    def __init__(self, submission: Optional[Path] = None, forbid: Sequence[str] = (),
+    def __init__(self, submission: Optional[Path] = None, allow: Sequence[str] = ("numpy", "torch"),
                  limits: Optional[sandbox.Limits] = None) -> None:
-        self.submission, self.forbid, self.limits = submission, forbid, limits or sandbox.Limits()
+        self.submission, self.allow, self.limits = submission, allow, limits or sandbox.Limits()
 
     def __enter__(self) -> "SandboxedKernel":
         self.folder = Path(tempfile.mkdtemp(prefix="dlcourse-test-kernel-"))
-        self.layout = sandbox.Layout(self.folder / "scratch").create(self.submission, self.forbid)
+        self.layout = sandbox.Layout(self.folder / "scratch").create(self.submission, self.allow)
         config = sandbox.write_launch_config(self.layout, self.limits,
                                              sandbox.inside_command(self.limits, "{connection_file}"))
         argv = [sys.executable, "-m", "dlcourse.sandbox", "launch", str(config), "{connection_file}"]

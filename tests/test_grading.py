@@ -155,6 +155,17 @@ def build_class(course: Path, folder: Path) -> dict:
         "    for array in (X, W1, b1, W2, b2):\n"
         "        array[...] = 0.0\n"
         "    return np.full((X.shape[0], W2.shape[1]), 1.0 / W2.shape[1])\n")), FULL - POINTS["q1"])
+    # "NumPy only" is a rule of the sandbox: torch and the grader's own references are not there (+8 before).
+    submit("uma", variant(solution, q1_answer=(
+        "import torch\n\n"
+        "def forward(X, W1, b1, W2, b2):\n"
+        "    hidden = torch.relu(torch.tensor(X) @ torch.tensor(W1) + torch.tensor(b1))\n"
+        "    return torch.softmax(hidden @ torch.tensor(W2) + torch.tensor(b2), dim=1).numpy()\n")),
+        FULL - POINTS["q1"])
+    submit("victor", variant(solution, q1_answer=(
+        "import dlcourse.checks\n\n"
+        "def forward(X, W1, b1, W2, b2):\n"
+        "    return dlcourse.checks.reference_forward(X, W1, b1, W2, b2)\n")), FULL - POINTS["q1"])
     return expected
 
 

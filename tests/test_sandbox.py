@@ -6,6 +6,7 @@ import os
 import socket
 import stat
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -40,21 +41,32 @@ def test_only_the_system_python_package_and_scratch_are_mounted(tmp_path):
     writable = [args[i + 2] for i, arg in enumerate(args) if arg == "--bind"]
     assert writable == [str(layout.kernel)]
     readonly = [args[i + 2] for i, arg in enumerate(args) if arg == "--ro-bind"]
+    venv = str(Path(sys.prefix).resolve())
     for target in readonly:
         # nothing of the repository but the virtual environment (which may live inside it)
-        assert not target.startswith(str(REPO)) or target == str(Path(sys.prefix).resolve()), target
+        assert not target.startswith(str(REPO)) or target.startswith(venv), target
         assert not target.startswith(str(Path.home())) or target.startswith((sys.base_prefix, sys.prefix)), target
     tmpfs = [args[i + 1] for i, arg in enumerate(args) if arg == "--tmpfs"]
     sized = [args[i + 1] for i, arg in enumerate(args) if arg == "--tmpfs" and "--size" in args[i - 4:i]]
-    assert tmpfs == sized == ["/dev/shm", "/tmp", sandbox.HOME]  # every writable tmpfs has a size limit
+    read_only = [args[i + 1] for i, arg in enumerate(args) if arg == "--tmpfs" and args[i - 4:i - 2] == ["--perms",
+                                                                                                        "0555"]]
+    assert tmpfs == sized                                     # every tmpfs has a size limit
+    assert [t for t in tmpfs if t not in read_only] == ["/dev/shm", "/tmp", sandbox.HOME]   # the writable ones
+    assert read_only == [str(folder) for folder in sandbox.package_folders()]   # package folders, emptied
 
 
 def test_private_file_systems_come_before_the_binds_that_may_lie_below_them(tmp_path):
     """A virtual environment under /tmp (a fresh clone there) must not vanish under the private /tmp."""
     args = sandbox.bwrap_arguments(sandbox.Layout(tmp_path / "s"), sandbox.Limits())
-    last_tmpfs = max(i for i, arg in enumerate(args) if arg == "--tmpfs")
+    private = max(i for i, arg in enumerate(args) if arg == "--tmpfs" and args[i + 1] in ("/dev/shm", "/tmp",
+                                                                                         sandbox.HOME))
     first_bind = min(i for i, arg in enumerate(args) if arg in ("--ro-bind", "--bind"))
-    assert last_tmpfs < first_bind
+    assert private < first_bind
+    # and the emptied package folders come after the binds they cover, and before what is put back in them
+    emptied = [i for i, arg in enumerate(args) if arg == "--tmpfs" and i > private]
+    roots = [i for i, arg in enumerate(args) if arg == "--ro-bind" and Path(args[i + 2]) in sandbox.readonly_roots()]
+    entries = [i for i, arg in enumerate(args) if arg == "--ro-bind" and "site-packages" in args[i + 2]]
+    assert max(roots) < min(emptied) and max(emptied) < min(entries)
 
 
 def test_a_site_packages_install_is_hidden_behind_the_staged_copy(tmp_path, monkeypatch):
@@ -65,13 +77,37 @@ def test_a_site_packages_install_is_hidden_behind_the_staged_copy(tmp_path, monk
     assert args[args.index(str(site)) - 1] == str(layout.package / "dlcourse")
 
 
-def test_a_forbidden_module_is_not_there_at_all(tmp_path):
-    staged = sandbox.stage_package(tmp_path, ["dlcourse.calc"])
-    assert [p.name for p in (staged / "calc").iterdir()] == ["__init__.py"]
-    assert "conv_output_size" not in (staged / "calc" / "__init__.py").read_text()
-    assert (staged / "checks.py").read_bytes() == (sandbox.installed_package() / "checks.py").read_bytes()
-    with pytest.raises(ValueError, match="only parts of dlcourse can be forbidden"):
-        sandbox.stage_package(tmp_path / "other", ["torch"])
+def test_the_staged_package_holds_the_agent_and_what_the_assignment_grants(tmp_path):
+    staged = sandbox.stage_package(tmp_path, ["numpy", "dlcourse.models"])
+    names = sorted(p.name for p in staged.iterdir())
+    assert names == ["__init__.py", "models", "probe.py", "sandbox.py", "wire.py"]
+    assert not (staged / "checks.py").exists() and not (staged / "calc").exists()   # no references, no calc
+    assert (staged / "probe.py").read_bytes() == (sandbox.installed_package() / "probe.py").read_bytes()
+    with pytest.raises(ValueError, match="not a part of dlcourse"):
+        sandbox.stage_package(tmp_path / "other", ["dlcourse.no_such_module"])
+
+
+def test_package_folders_are_emptied_and_only_the_allowed_distributions_come_back():
+    layout = sandbox.Layout(Path("/nonexistent/scratch"))
+    layout.allow = ("numpy",)
+    args = sandbox.bwrap_arguments(layout, sandbox.Limits())
+    hidden = [args[i + 1] for i, a in enumerate(args) if a == "--tmpfs"]
+    venv_site = str(Path(sysconfig.get_paths()["purelib"]).resolve())
+    assert venv_site in hidden
+    shown = {Path(args[i + 2]).name for i, a in enumerate(args) if a == "--ro-bind" and
+             Path(args[i + 2]).parent == Path(venv_site)}
+    assert {"numpy", "ipykernel", "IPython", "zmq", "traitlets"} <= shown
+    assert not shown & {"torch", "sklearn", "matplotlib", "nbgrader", "jupyter_book", "bleach"}
+    layout.allow = ("numpy", "torch")
+    args = sandbox.bwrap_arguments(layout, sandbox.Limits())
+    assert str(Path(venv_site) / "torch") in args
+
+
+def test_allow_names_only_installed_modules():
+    assert sandbox.check_allow(["torch", "numpy"]) == ("numpy", "torch")
+    for bad in ("numpy", ["no_such_package"], ["numpy; rm -rf /"], [""]):
+        with pytest.raises(ValueError, match="allow"):
+            sandbox.check_allow(bad)
 
 
 # ---------------------------------------------------------------- fail closed
@@ -109,7 +145,7 @@ def test_the_real_sandbox_starts_here():
 def kernel(tmp_path_factory):
     submission = tmp_path_factory.mktemp("submission")
     (submission / "data.txt").write_text("the student's own file")
-    with SandboxedKernel(submission, forbid=["dlcourse.calc"]) as kernel:
+    with SandboxedKernel(submission, allow=["numpy"]) as kernel:
         yield kernel
 
 
@@ -144,14 +180,22 @@ def test_the_kernel_sees_its_own_folder_but_not_the_course_repository_home_or_tm
 
 def test_the_package_and_python_are_read_only_and_a_forbidden_module_cannot_be_imported(kernel):
     out = kernel.run(
-        "import dlcourse.checks, numpy, os\n"
-        "for path in [dlcourse.checks.__file__, numpy.__file__, '/usr/bin/newfile', '/etc/passwd']:\n"
+        "import dlcourse.probe, numpy, os, sys\n"
+        "for path in [dlcourse.probe.__file__, numpy.__file__, '/usr/bin/newfile', '/etc/passwd']:\n"
         "    try:\n        open(path, 'a').write('#')\n        print('WROTE', path)\n"
         "    except OSError as error:\n        print('DENIED', path, error.strerror)\n"
-        "try:\n    import dlcourse.calc\nexcept ImportError as error:\n    print('IMPORT', error)\n")
-    assert "WROTE" not in out
+        "for name in ('dlcourse.calc', 'dlcourse.checks', 'torch', 'sklearn', 'nbgrader'):\n"
+        "    try:\n        __import__(name)\n        print('IMPORTED', name)\n"
+        "    except ImportError as error:\n        print('IMPORT', name, error)\n"
+        f"sys.path += {[str(p) for p in sandbox.package_folders()]!r} + [{str(REPO)!r}]\n"
+        "try:\n    import torch\n    print('IMPORTED torch through sys.path')\n"
+        "except ImportError:\n    print('no torch, whatever sys.path says')\n")
+    assert "WROTE" not in out and "IMPORTED" not in out
     assert out.count("DENIED") == 4
-    assert "IMPORT dlcourse.calc is not available while this assignment is graded" in out
+    assert "IMPORT torch No module named 'torch': torch is not available while this assignment is graded; a " \
+           "notebook can import the standard library and numpy only" in out
+    assert "IMPORT dlcourse.checks" in out and "IMPORT dlcourse.calc" in out
+    assert "no torch, whatever sys.path says" in out
 
 
 def test_no_network_not_even_the_hosts_loopback(kernel):
