@@ -30,8 +30,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -46,6 +48,7 @@ MAX_NOTEBOOK_BYTES = 50 * 2**20  # a submitted notebook larger than this is grad
 GRADER_NOTES = "grader_notes"    # <course>/grader_notes/<assignment>/<student>.json: the grader's, not the student's
 QUARANTINE = "quarantine"        # <course>/quarantine/<assignment>/<student>/: what a submission held besides notebooks
 BLANKS = ".blank_submissions"    # a blank notebook graded in a student's name, beside (never over) their file
+SECONDS_PER_NOTEBOOK = 240       # the watchdog's allowance per notebook: the sandbox's 120 s budget, and nbgrader
 
 
 def note_path(course: Path, name: str, student: str) -> Path:
@@ -141,7 +144,8 @@ def _nbgrader_unchecked(course: Path, *args: str) -> subprocess.CompletedProcess
 
 def _nbgrader_start(course: Path, *args: str) -> subprocess.Popen:
     command, env = _nbgrader_command(course, args)
-    return subprocess.Popen(command, cwd=course, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    return subprocess.Popen(command, cwd=course, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            start_new_session=True)   # a process group of its own: the watchdog stops it whole
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
@@ -246,7 +250,7 @@ def _problem(path: Path, fixed: Dict[str, str], name: str) -> str:
 
 
 def autograde(course: Path, name: str, timeout: Optional[int] = None, sandboxed: bool = True,
-              jobs: Optional[int] = None) -> Dict[str, str]:
+              jobs: Optional[int] = None, host_limits: bool = True) -> Dict[str, str]:
     """``nbgrader autograde`` for every submission of ``name``; returns {student: note}.
 
     The course's configuration makes nbgrader run each notebook in the sandbox and decide
@@ -256,18 +260,24 @@ def autograde(course: Path, name: str, timeout: Optional[int] = None, sandboxed:
     grade is graded again as the blank notebook, with a note, and the batch goes on.
     Without the sandbox (``sandboxed=False``, trusted notebooks only) every student's note
     says so.  Raises ``SandboxUnavailable`` when the sandbox cannot be set up, before
-    grading anything.
+    grading anything, or when the whole-notebook limits cannot (``sandbox.HostLimits``:
+    they need root) unless ``host_limits=False`` accepts per-process limits only.
     """
     if sandboxed:
-        sandbox.check_available()
+        sandbox.check_available(require_host_limits=host_limits)
     extra = (([f"--Execute.timeout={timeout}"] if timeout else [])
-             + ([] if sandboxed else ["--SandboxedExecute.sandbox=False"]))
+             + ([] if sandboxed else ["--SandboxedExecute.sandbox=False"])
+             + ([] if host_limits else ["--SandboxedExecute.require_host_limits=False"]))
     students = sorted(p.parts[-3] for p in (course / "submitted").glob(f"*/{name}/{name}.ipynb"))
-    _nbgrader_in_parallel(course, "autograde", name, students, extra, jobs)
+    stopped = _nbgrader_in_parallel(course, "autograde", name, students, extra, jobs)
     notes: Dict[str, str] = {}
     for student in students:
         graded = course / "autograded" / student / name / f"{name}.ipynb"
         if not graded.exists():
+            if student in stopped:
+                write_note(course, name, student, "grading this group of notebooks took longer than the watchdog "
+                                                  "allows, and it was stopped before this notebook was graded; it "
+                                                  "was graded as blank (grade it again on its own)")
             notes[student] = _grade_as_blank(course, name, student, extra)
             continue
         note = grading_notes(nbformat.read(graded, as_version=4))
@@ -279,8 +289,13 @@ def autograde(course: Path, name: str, timeout: Optional[int] = None, sandboxed:
 
 
 def _nbgrader_in_parallel(course: Path, command: str, name: str, students: List[str], extra: Sequence[str] = (),
-                          jobs: Optional[int] = None) -> None:
-    """Split the students into ``jobs`` groups (the cores by default) and run one nbgrader per group at once."""
+                          jobs: Optional[int] = None, seconds_per_notebook: float = SECONDS_PER_NOTEBOOK) -> List[str]:
+    """Split the students into ``jobs`` groups (the cores by default) and run one nbgrader per group at once.
+
+    A watchdog gives each group ``seconds_per_notebook`` per student (and as much again once):
+    a group still running then is stopped with everything it started, and its students left
+    without a result are graded as blank by the caller.  Returns the students of stopped groups.
+    """
     jobs = max(1, jobs or os.cpu_count() or 1)
     # dealt in the order of a hash of their ids, so students whose ids follow a pattern (and whose
     # notebooks might all be slow) are not all dealt to one group
@@ -290,9 +305,17 @@ def _nbgrader_in_parallel(course: Path, command: str, name: str, students: List[
     for group in groups:
         others = sorted(set(students) - set(group))
         exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
-        runs.append(_nbgrader_start(course, command, name, "--force", *exclude, *extra))
-    for run in runs:
-        run.communicate()
+        runs.append((group, _nbgrader_start(course, command, name, "--force", *exclude, *extra)))
+    stopped: List[str] = []
+    deadline = time.monotonic() + seconds_per_notebook * (max(len(group) for group, _ in runs) + 1) if runs else 0
+    for group, run in runs:
+        try:
+            run.communicate(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)       # nbgrader and every kernel it started
+            run.communicate()
+            stopped += group
+    return stopped
 
 
 def _grade_as_blank(course: Path, name: str, student: str, extra: Sequence[str]) -> str:
@@ -333,6 +356,10 @@ def grading_notes(notebook: nbformat.NotebookNode) -> str:
                              "os._exit); that cell was skipped and scored 0, the rest was graded as usual")
             elif output.get("output_type") == "error" and output.get("ename") == "KernelLost":
                 notes.append(f"the notebook's kernel stopped during test '{grade_id}', which scored 0")
+            elif output.get("output_type") == "error" and output.get("ename") == verdict.OUT_OF_TIME \
+                    and not any("grading time" in note for note in notes):
+                notes.append("the notebook used up its grading time; the cells and tests after that point "
+                             "did not run and scored 0")
     return "; ".join(notes)
 
 
@@ -400,6 +427,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              help="grade without the sandbox: ONLY for notebooks you trust (every result says so)")
             sub.add_argument("--jobs", type=int, default=None,
                              help="notebooks graded side by side (default: the cores)")
+            sub.add_argument("--no-host-limits", action="store_true",
+                             help="accept per-process limits only, where whole-notebook limits (cgroups, as root) "
+                                  "cannot be set up")
     commands.add_parser("feedback").add_argument("assignment")
     commands.add_parser("export")
     commands.add_parser("roster").add_argument("students", type=Path, help="CSV: id, first name, last name, email")
@@ -414,14 +444,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 print(f"{student}: {note}")
             if args.command == "grade":
                 for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox,
-                                               jobs=args.jobs).items():
+                                               jobs=args.jobs, host_limits=not args.no_host_limits).items():
                     print(f"{student}: {note}")
                 for path in feedback(course, args.assignment, jobs=args.jobs):
                     print(f"feedback {path.relative_to(course)}")
                 print(f"grades in {export(course).relative_to(course)}")
         elif args.command == "autograde":
             for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox,
-                                           jobs=args.jobs).items():
+                                           jobs=args.jobs, host_limits=not args.no_host_limits).items():
                 print(f"{student}: {note}")
         elif args.command == "feedback":
             for path in feedback(course, args.assignment):

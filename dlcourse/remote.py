@@ -34,6 +34,10 @@ from . import wire
 from .probe import CALLBACK_PROMPT, MIME
 
 MAX_RECEIVED = 64_000_000  # characters the notebook may send back for one request
+MAX_REPLICA_MODULES = 2_000   # layers of a notebook's torch module the grader copies
+LAYER_COUNTS = ("num_layers", "num_encoder_layers", "num_decoder_layers")   # settings that multiply layers
+MAX_LAYER_COUNT = 64
+REPLICA_SECONDS = 5.0         # time the grader spends building a module's copy
 
 
 class NotebookError(Exception):
@@ -380,6 +384,10 @@ def build_replica(session: Session, handle: str, tree: Any) -> Any:
 
     if not isinstance(tree, list) or not tree or not all(isinstance(node, dict) for node in tree):
         raise wire.WireError("a module without its layer tree")
+    if len(tree) > MAX_REPLICA_MODULES:
+        raise NotebookError(f"the notebook's module has {len(tree):,} layers, more than the {MAX_REPLICA_MODULES:,} "
+                            "the grader copies")
+    started = time.monotonic()
     built: Dict[str, Any] = {}
     shared: Dict[int, Any] = {}
     for node in tree:
@@ -394,6 +402,9 @@ def build_replica(session: Session, handle: str, tree: Any) -> Any:
             module = _replica_node(node, nn, torch, shared)
             module._dlcourse_remote = (session, handle, path, session.generation)
             module.forward = _RemoteForward(session, handle, path, module)
+        if time.monotonic() - started > REPLICA_SECONDS:
+            raise NotebookError(f"describing the notebook's module took the grader more than {REPLICA_SECONDS} s: "
+                                "it is too large")
         if path:
             parent_path, _, name = path.rpartition(".")
             parent = built.get(parent_path)
@@ -411,6 +422,11 @@ def _replica_node(node: Dict[str, Any], nn: Any, torch: Any, shared: Dict[int, A
     class_name, base_name = str(node.get("class", "Module")), str(node.get("base", "Module"))
     base = getattr(nn, base_name, None)
     config = node.get("config") if isinstance(node.get("config"), dict) else {}
+    for key in LAYER_COUNTS:
+        count = config.get(key)
+        if isinstance(count, (int, float)) and not isinstance(count, bool) and count > MAX_LAYER_COUNT:
+            raise NotebookError(f"a {class_name} with {key}={count} is more than the grader copies "
+                                f"(at most {MAX_LAYER_COUNT})")
     module = None
     if isinstance(base, type) and issubclass(base, nn.Module) and base.__module__.startswith("torch.nn.modules.") \
             and base_name == base.__name__:

@@ -15,7 +15,9 @@ sandbox Flatpak uses) with:
   other checkouts, ``$HOME`` or the host's ``/tmp``;
 - a writable home (``/home/student``, a size-limited tmpfs) holding a private copy of the
   submission's folder, a private ``/tmp``, and the kernel's socket folder;
-- limits on memory, processes, file size, open files and CPU time.
+- limits on memory, processes, file size, open files and CPU time, per process (rlimits)
+  and for the whole notebook together (``HostLimits``: a memory and a pids cgroup, and a
+  size-limited tmpfs for the kernel's socket folder, the one folder it shares with the host).
 
 When the grader runs as root, the sandbox's processes belong to the host user ``nobody``
 (the launcher binds the paths it needs in a private mount namespace first, so an
@@ -44,6 +46,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -77,6 +80,9 @@ class Limits:
     home_size: int = 256 << 20     # bytes of the writable home (tmpfs)
     tmp_size: int = 256 << 20      # bytes of /tmp (tmpfs)
     shm_size: int = 64 << 20       # bytes of /dev/shm (tmpfs)
+    total_memory: int = 4 << 30    # bytes of memory of all its processes together (memory cgroup)
+    total_processes: int = 256     # processes and threads of the whole notebook (pids cgroup)
+    kernel_folder_size: int = 16 << 20   # bytes the kernel may write into its socket folder (a tmpfs on the host)
 
 
 @dataclass
@@ -86,6 +92,7 @@ class Layout:
     scratch: Path
     allow: Tuple[str, ...] = field(default=("numpy",), init=False)   # what the notebook may import (``create``)
     shown: Dict[str, List[str]] = field(default_factory=dict, init=False)   # package folders emptied, entries shown
+    cgroups: List[str] = field(default_factory=list, init=False)     # the notebook's cgroups (``HostLimits``)
     kernel: Path = field(init=False)       # connection file and sockets: bound read-write at the same path
     submission: Path = field(init=False)   # a copy of the submission's folder
     package: Path = field(init=False)      # the staged copy of dlcourse
@@ -123,6 +130,105 @@ class Layout:
             for path in [self.scratch, *self.scratch.rglob("*")]:
                 os.lchown(path, NOBODY, NOBODY)
         return self
+
+
+class HostLimits:
+    """Limits on a whole graded notebook, set up on the host for one kernel and removed after it.
+
+    Rlimits bound each process; a notebook that forks many processes, each under its limit,
+    could still take the machine.  So every process of the sandbox joins a memory cgroup and
+    a pids cgroup (version 1 controllers, or version 2 where its controllers are enabled),
+    and the kernel's socket folder (the one folder it writes on the host) becomes a tmpfs of
+    ``Limits.kernel_folder_size``.  Both need root; ``available()`` says why not otherwise,
+    and grading stops there unless the instructor accepts per-process limits only
+    (``SandboxedExecute.require_host_limits = False``).
+    """
+
+    CGROUPS = Path("/sys/fs/cgroup")
+
+    def __init__(self, layout: "Layout", limits: Limits) -> None:
+        self.layout, self.limits = layout, limits
+        self.cgroups: List[Path] = []
+        self.mounted = False
+
+    @classmethod
+    def available(cls) -> str:
+        """"" when they can be set up here, else why not (in words an instructor can act on)."""
+        if os.geteuid() != 0:
+            return "whole-notebook limits need the grader to run as root (it sets up cgroups and a tmpfs)"
+        if not cls._cgroup_parents():
+            return f"no writable memory and pids cgroups under {cls.CGROUPS}"
+        return ""
+
+    @classmethod
+    def _cgroup_parents(cls) -> Dict[str, Path]:
+        """{"memory": folder, "pids": folder} where new cgroups can be made (v1, else v2)."""
+        v1 = {name: cls.CGROUPS / name for name in ("memory", "pids")}
+        if all((folder / "cgroup.procs").exists() and os.access(folder, os.W_OK) for folder in v1.values()):
+            return v1
+        controllers = cls.CGROUPS / "cgroup.subtree_control"
+        if controllers.exists() and {"memory", "pids"} <= set(controllers.read_text().split()) \
+                and os.access(cls.CGROUPS, os.W_OK):
+            return {"memory": cls.CGROUPS, "pids": cls.CGROUPS}
+        return {}
+
+    def set_up(self) -> "HostLimits":
+        """Make the cgroups and mount the tmpfs; raise SandboxUnavailable when either fails."""
+        parents = self._cgroup_parents()
+        name = f"dlcourse-{self.layout.scratch.parent.name}-{os.getpid()}"
+        try:
+            for controller, parent in parents.items():
+                folder = parent / name
+                if folder not in self.cgroups:
+                    folder.mkdir(exist_ok=True)
+                    self.cgroups.append(folder)
+                if controller == "memory":
+                    limit = "memory.limit_in_bytes" if (folder / "memory.limit_in_bytes").exists() else "memory.max"
+                    (folder / limit).write_text(str(self.limits.total_memory))
+                    swap = folder / ("memory.memsw.limit_in_bytes" if limit.endswith("bytes") else "memory.swap.max")
+                    if swap.exists():
+                        swap.write_text(str(self.limits.total_memory) if limit.endswith("bytes") else "0")
+                else:
+                    (folder / "pids.max").write_text(str(self.limits.total_processes))
+            libc = ctypes.CDLL(None, use_errno=True)
+            options = f"size={self.limits.kernel_folder_size},mode=0777".encode()
+            if libc.mount(b"tmpfs", str(self.layout.kernel).encode(), b"tmpfs", 0, options) != 0:
+                raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+            self.mounted = True
+        except OSError as error:
+            self.release()
+            raise SandboxUnavailable(f"cannot set up the whole-notebook limits: {error}") from None
+        self.layout.cgroups = [str(folder) for folder in self.cgroups]
+        return self
+
+    def release(self) -> None:
+        """Unmount the tmpfs and remove the cgroups (their processes have ended with the kernel)."""
+        if self.mounted:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.umount2(str(self.layout.kernel).encode(), 2)   # MNT_DETACH
+            self.mounted = False
+        for folder in self.cgroups:
+            for _ in range(50):   # the kernel's last processes may take a moment to leave
+                try:
+                    folder.rmdir()
+                    break
+                except OSError:
+                    for task in (folder / "cgroup.procs").read_text().split() if folder.exists() else []:
+                        try:
+                            os.kill(int(task), 9)
+                        except ProcessLookupError:
+                            pass
+                    time.sleep(0.1)
+        self.cgroups = []
+
+
+def join_cgroups(folders: Sequence[str]) -> None:
+    """The launcher, before it starts bwrap: put this process (and so all it starts) in the notebook's cgroups."""
+    for folder in folders:
+        try:
+            Path(folder, "cgroup.procs").write_text(str(os.getpid()))
+        except OSError as error:
+            raise SandboxUnavailable(f"cannot join the notebook's cgroup {folder}: {error}") from None
 
 
 def check_allow(allow: Sequence[str]) -> Tuple[str, ...]:
@@ -385,12 +491,18 @@ def bwrap_features() -> Tuple[str, ...]:
 _checked: Dict[Tuple, bool] = {}
 
 
-def check_available(limits: Optional[Limits] = None) -> None:
+def check_available(limits: Optional[Limits] = None, require_host_limits: bool = False) -> None:
     """Start a throw-away sandbox with this layout and Python; raise SandboxUnavailable if it fails.
 
-    The message names what is missing and how to install or allow it.
+    With ``require_host_limits``, the whole-notebook limits (``HostLimits``) must be possible
+    too.  The message names what is missing and how to install or allow it.
     """
     limits = limits or Limits()
+    if require_host_limits and HostLimits.available():
+        raise SandboxUnavailable(f"{HostLimits.available()}: without them a notebook is bounded per process only. "
+                                 "Grade as root, or, to accept per-process limits, pass "
+                                 "--SandboxedExecute.require_host_limits=False (python -m dlcourse.grading: "
+                                 "--no-host-limits)")
     key = (sys.executable, os.geteuid())
     if _checked.get(key):
         return
@@ -423,7 +535,7 @@ def write_launch_config(layout: Layout, limits: Limits, command: Sequence[str]) 
     """The JSON file ``launch`` reads: layout, what it allows, limits and the command to run inside."""
     path = layout.scratch / "launch.json"
     path.write_text(json.dumps({"scratch": str(layout.scratch), "allow": list(layout.allow),
-                                "shown": layout.shown or packages_shown(layout.allow),
+                                "shown": layout.shown or packages_shown(layout.allow), "cgroups": layout.cgroups,
                                 "limits": dataclasses.asdict(limits), "command": list(command)}), encoding="utf-8")
     return path
 
@@ -446,6 +558,7 @@ def launch(config_path: str, connection_file: Optional[str] = None, kernel_args:
     executable = shutil.which("bwrap")
     if executable is None:
         raise SandboxUnavailable(f"bubblewrap (`bwrap`) is not installed: {INSTALL_HINT}")
+    join_cgroups(config.get("cgroups", []))
     sources: Dict[str, str] = {}
     if os.geteuid() == 0:
         sources = _bind_sources_privately(layout, connection_file)

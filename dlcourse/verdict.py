@@ -41,6 +41,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -70,6 +71,8 @@ BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 SKIPPED = "SkippedCell"      # ename of a cell that ended or froze the kernel
 KEPT_MIMETYPES = ("text/plain", "image/png", "image/jpeg")  # what a notebook's output may show the grader
 OUTPUT_LIMIT = 1_000_000     # characters of output kept per cell
+NOTEBOOK_OUTPUT_LIMIT = 5_000_000   # characters of output kept per notebook
+OUT_OF_TIME = "NotebookOutOfTime"   # ename of cells and tests the notebook's time budget did not reach
 
 
 @dataclass
@@ -166,11 +169,16 @@ class SandboxedExecute(Execute):
                               "(every result then says it was graded without a sandbox).").tag(config=True)
     max_restarts = Integer(4, help="New kernels a notebook may need (each after a cell or a test that "
                                    "ended or froze its kernel) before its remaining tests fail.").tag(config=True)
+    notebook_budget = Integer(120, help="Seconds of wall-clock time a whole notebook may take, restarts included: "
+                                        "cells and tests not reached by then are not run and score 0.").tag(config=True)
+    require_host_limits = Bool(True, help="Bound each notebook's processes together (memory and pids cgroups, a "
+                                          "size-limited socket folder); these need root.  Turn off to accept "
+                                          "per-process limits only.").tag(config=True)
 
     def preprocess(self, nb: nbformat.NotebookNode, resources: Dict[str, Any], retries: Any = None):
         info = resources["nbgrader"]
         if self.sandbox:
-            sandbox.check_available()
+            sandbox.check_available(require_host_limits=self.require_host_limits)
         else:
             self.log.warning("dlcourse: grading %s WITHOUT a sandbox (--no-sandbox)", info.get("student"))
         settings = assignment_settings(self._source_notebook(info["assignment"], info["notebook"]))
@@ -180,6 +188,8 @@ class SandboxedExecute(Execute):
         self.reset_execution_trackers()
         self.shutdown_kernel = "immediate"
         self._identity = (info["assignment"], info["student"])
+        self._started = time.monotonic()
+        self._notebook_kept = 0
         outcomes = self._grade(nb, resources, plan, settings)
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -209,9 +219,12 @@ class SandboxedExecute(Execute):
                                                             "kernel stopped too many times")])
                 return outcomes
             folder = Path(tempfile.mkdtemp(prefix="dlcourse-grade-"))
+            host = None
             try:
                 layout = sandbox.Layout(folder / "scratch").create(Path(resources["metadata"]["path"]),
                                                                    settings["allow"])
+                if self.sandbox and not sandbox.HostLimits.available():
+                    host = sandbox.HostLimits(layout, sandbox.Limits()).set_up()
                 self._layout = layout
                 self.km, self.kc = None, None
                 with self.setup_kernel():
@@ -221,6 +234,8 @@ class SandboxedExecute(Execute):
                 if stopped_at >= 0:
                     skipped.add(stopped_at)
             finally:
+                if host is not None:
+                    host.release()
                 _remove(folder)
 
     def _run_in_order(self, nb, plan: TestPlan, skipped: set, outcomes: Dict[str, list]) -> Optional[int]:
@@ -239,6 +254,9 @@ class SandboxedExecute(Execute):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
+            if self._out_of_time():
+                self._stop_for_time(nb, index, plan, outcomes)
+                return None
             if _is_test(cell):
                 grade_id = cell.metadata["nbgrader"].get("grade_id")
                 if grade_id in round_.positions and not round_.decide(grade_id, outcomes):
@@ -257,9 +275,26 @@ class SandboxedExecute(Execute):
             except (DeadKernelError, CellTimeoutError):
                 return index
         for name in plan.tests:          # tests the notebook lost (restored cells come back in place)
+            if self._out_of_time():
+                self._stop_for_time(nb, len(nb.cells), plan, outcomes)
+                return None
             if not round_.decide(name, outcomes):
                 return -1
         return None
+
+    def _out_of_time(self) -> bool:
+        return time.monotonic() - self._started > self.notebook_budget
+
+    def _stop_for_time(self, nb, index: int, plan: TestPlan, outcomes: Dict[str, list]) -> None:
+        """The notebook's time is spent: the cells from ``index`` on are not run, the undecided tests score 0."""
+        why = (f"the notebook used up its {self.notebook_budget} s of grading time (cells that wait or loop, "
+               "restarts included) before this point")
+        for cell in nb.cells[index:]:
+            if cell.cell_type == "code" and not _is_test(cell):
+                cell.outputs = [error_output(OUT_OF_TIME, f"this cell was not run: {why}")]
+                cell.execution_count = None
+        for name in plan.tests:
+            outcomes.setdefault(name, [error_output(OUT_OF_TIME, f"this test did not run: {why}")])
 
     def create_kernel_manager(self):
         layout = self._layout
@@ -323,6 +358,15 @@ class SandboxedExecute(Execute):
         kept = getattr(self, "_kept", 0)
         if kept >= OUTPUT_LIMIT:
             return None
+        notebook_kept = getattr(self, "_notebook_kept", 0)
+        if notebook_kept + size > NOTEBOOK_OUTPUT_LIMIT:
+            if notebook_kept < NOTEBOOK_OUTPUT_LIMIT:
+                self._notebook_kept = NOTEBOOK_OUTPUT_LIMIT
+                outs.append(nbformat.v4.new_output("stream", name="stdout", text=(
+                    f"[the grader keeps {NOTEBOOK_OUTPUT_LIMIT:,} characters of output per notebook: it dropped the "
+                    "rest]\n")))
+            return None
+        self._notebook_kept = notebook_kept + size
         self._kept = kept + size
         if self._kept > OUTPUT_LIMIT:
             if "text" in content:
@@ -502,7 +546,7 @@ class CleanSubmission(NbGraderPreprocessor):
     A refused submission gets a note (``grading.write_note``) and is graded as blank.
     """
 
-    max_cells = Integer(1000, help="Cells a submission may have.").tag(config=True)
+    max_cells = Integer(300, help="Cells a submission may have (the assignments have 13 to 28).").tag(config=True)
     max_characters = Integer(2_000_000, help="Characters of source a submission may have.").tag(config=True)
 
     def preprocess(self, nb, resources):

@@ -7,7 +7,7 @@ torch.set_num_threads(1)
 # `make unit` runs the fast loop: pytest -m "not browser and not slow".  These need more:
 BROWSER = {"test_book_browser.py", "test_pdf.py", "test_grading_browser.py"}   # built book, PDFs, Chromium
 NEEDS_BUILT_BOOK = {"test_built_bibliography_lists_every_cited_work"}
-SLOW = {"test_grading.py", "test_grading_attacks.py", "test_remote.py"}   # notebooks graded in the sandbox
+SLOW = {"test_grading.py", "test_grading_attacks.py", "test_remote.py", "test_grading_costs.py"}   # graded notebooks
 SLOW_TESTS = {                                          # the sandbox's kernels, the book's builds, graded classes
     "test_the_kernel_runs_as_an_unprivileged_user_in_its_own_pid_namespace",
     "test_the_kernel_sees_its_own_folder_but_not_the_course_repository_home_or_tmp",

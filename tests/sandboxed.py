@@ -20,12 +20,16 @@ class SandboxedKernel:
     """``with SandboxedKernel() as kernel: kernel.run(code); kernel.session.fetch(name)``."""
 
     def __init__(self, submission: Optional[Path] = None, allow: Sequence[str] = ("numpy", "torch"),
-                 limits: Optional[sandbox.Limits] = None) -> None:
+                 limits: Optional[sandbox.Limits] = None, host_limits: bool = False) -> None:
         self.submission, self.allow, self.limits = submission, allow, limits or sandbox.Limits()
+        self.host_limits = host_limits
+        self.host: Optional[sandbox.HostLimits] = None
 
     def __enter__(self) -> "SandboxedKernel":
         self.folder = Path(tempfile.mkdtemp(prefix="dlcourse-test-kernel-"))
         self.layout = sandbox.Layout(self.folder / "scratch").create(self.submission, self.allow)
+        if self.host_limits:
+            self.host = sandbox.HostLimits(self.layout, self.limits).set_up()
         config = sandbox.write_launch_config(self.layout, self.limits,
                                              sandbox.inside_command(self.limits, "{connection_file}"))
         argv = [sys.executable, "-m", "dlcourse.sandbox", "launch", str(config), "{connection_file}"]
@@ -70,6 +74,8 @@ class SandboxedKernel:
             self.client.stop_channels()
             await_(self.manager.shutdown_kernel(now=True))
         finally:
+            if self.host is not None:
+                self.host.release()
             _remove(self.folder)
 
 
