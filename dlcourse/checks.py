@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 import textwrap
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -126,8 +127,19 @@ def check_close(actual: Any, expected: Any, what: str, hint: str = "", rtol: flo
 
 
 def check_shape(actual: Any, expected: Sequence[int], what: str, hint: str = "") -> None:
-    """Fail unless ``actual`` is an array (or tensor) of shape ``expected``."""
+    """Fail unless ``actual`` is an array (or tensor) of shape ``expected``.
+
+    A list or tuple of numbers or of arrays passes too, with the shape it stacks to: any
+    honest form of an answer passes.
+
+    >>> check_shape([np.zeros(3), np.zeros(3)], (2, 3), "outputs")
+    """
     shape = getattr(actual, "shape", None)
+    if shape is None and _is_sequence(actual):
+        try:
+            shape = np.asarray(actual, dtype=float).shape
+        except (TypeError, ValueError):  # ragged, or not numbers: no shape
+            shape = None
     if shape is None:
         raise AssertionError(_message(f"{what} should be an array of shape {tuple(expected)}, "
                                       f"got {type(actual).__name__}", hint))
@@ -214,9 +226,24 @@ def _all_close(got: np.ndarray, wrong: Any, rtol: float, atol: float) -> bool:
 
 
 def _same_number(got: Any, want: Any) -> bool:
+    got = _scalar(got)
     if _isinstance(got, (bool, np.bool_)) or not _isinstance(got, (int, float, np.integer, np.floating)):
         return False
     return float(got) == float(want) and (not _isinstance(got, (float, np.floating)) or float(got).is_integer())
+
+
+def _scalar(value: Any) -> Any:
+    """A number held in a 0-d array or a 0-d tensor, as the number (any other value as it is).
+
+    >>> _scalar(np.array(32256.0)), _scalar([1])
+    (32256.0, [1])
+    """
+    if _isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    torch = sys.modules.get("torch")     # a tensor exists only where torch was imported
+    if torch is not None and _isinstance(value, torch.Tensor) and value.dim() == 0:
+        return value.item()
+    return value
 
 
 def _is_sequence(value: Any) -> bool:
@@ -271,8 +298,28 @@ def _message(text: str, hint: str, mistake: str = "") -> str:
 # ---------------------------------------------------------------- torch modules
 
 def modules_of(module: Any, kind: Any) -> List[Any]:
-    """Every module of class ``kind`` in the whole tree of ``module`` (nested ones too)."""
-    return [sub for sub in module.modules() if _isinstance(sub, kind)]
+    """Every place a module of class ``kind`` sits in the tree of ``module`` (nested ones too).
+
+    A module used in two places (one ``nn.ReLU()`` after two convolutions) counts twice: it
+    runs twice, which is what a question about the layers of a block asks.
+
+    >>> from torch import nn
+    >>> relu = nn.ReLU()
+    >>> len(modules_of(nn.Sequential(nn.Linear(2, 2), relu, nn.Linear(2, 2), relu), nn.ReLU))
+    2
+    """
+    return [sub for _, sub in module.named_modules(remove_duplicate=False) if _isinstance(sub, kind)]
+
+
+def leaf_layers(module: Any) -> List[Any]:
+    """The layers of ``module`` without children, in the order they were added, a shared one at every place.
+
+    >>> from torch import nn
+    >>> relu = nn.ReLU()
+    >>> [type(m).__name__ for m in leaf_layers(nn.Sequential(nn.Linear(2, 2), relu, nn.Linear(2, 2), relu))]
+    ['Linear', 'ReLU', 'Linear', 'ReLU']
+    """
+    return [sub for _, sub in module.named_modules(remove_duplicate=False) if not list(sub.children())]
 
 
 def parameter_count(module: Any) -> int:

@@ -104,6 +104,19 @@ def sgd_step(params, grads, lr):
         },
     },
     "03_conv_arithmetic": {
+        "counts as floats and 0-d arrays": {
+            "q1_answer": '''
+def output_size(n, k, s=1, p=0):
+    return np.floor((n + 2 * p - k) / s) + 1.0        # a float with no fraction: the exact count
+''',
+            "q2_answer": '''
+def conv_params(c_in, c_out, k):
+    return np.array(float(c_out * (c_in * k * k + 1)))  # a 0-d array
+
+def fc_params(n_in, n_out):
+    return float(n_out * (n_in + 1))
+''',
+        },
         "lists and math": {
             "q1_answer": '''
 def output_size(n, k, s=1, p=0):
@@ -148,6 +161,23 @@ def next_logit(o, target, c, lr):
         },
     },
     "04_cnn_architectures": {
+        "one ReLU module used after every convolution": {
+            "q1_answer": '''
+def vgg_block(in_channels, out_channels, convs):
+    relu = nn.ReLU()                  # stateless: one module can run after every convolution
+    layers = []
+    for i in range(convs):
+        layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1), relu]
+    return nn.Sequential(*layers, nn.MaxPool2d(2))
+''',
+            "q2_answer": '''
+def separable_block(in_channels, out_channels, stride):
+    relu = nn.ReLU()
+    return nn.Sequential(nn.Conv2d(in_channels, in_channels, 3, stride, 1, groups=in_channels, bias=False),
+                         nn.BatchNorm2d(in_channels), relu,
+                         nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels), relu)
+''',
+        },
         "nested modules": {
             "q1_answer": '''
 def vgg_block(in_channels, out_channels, convs):
@@ -336,6 +366,16 @@ def dropout(x, p, u, training=True):
         },
     },
     "06_recurrent": {
+        "outputs as a list of arrays": {
+            "q2_answer": '''
+def lstm_sequence(X, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    h, c, outputs = h0, c0, []
+    for x in X:
+        h, c = lstm_cell(x, h, c, W_ih, W_hh, b_ih, b_hh)
+        outputs.append(h)
+    return outputs, (h, c)          # a list of T arrays of B x H: the README says lists pass
+''',
+        },
         "float32, loops over the batch, gate slices, a helper sigmoid and a dict state": {
             "q1_answer": '''
 def _sigmoid(z):
@@ -1399,4 +1439,41 @@ def bubble_fraction(stages, micro_batches):
 def pipeline_step_time(stage_time, stages, micro_batches):
     return (micro_batches + stages - 1) * stage_time
 '''),
+}
+
+# Mistakes the hints must name right (issue 24): each loses its question, and the test's message names it.
+MISTAKES["08_gpus"]["the speed-up and efficiency tables swapped"] = ("q3_tests", "q3_answer", '''
+def speedup_efficiency(times, gpus):
+    times = np.asarray(times, dtype=float)
+    speedup = times[:, :1] / times
+    return speedup / np.asarray(gpus), speedup
+''')
+MISTAKES["08_gpus"]["the efficiency divided by 2 ** j"] = ("q3_tests", "q3_answer", '''
+def speedup_efficiency(times, gpus):
+    times = np.asarray(times, dtype=float)
+    speedup = times[:, :1] / times
+    return speedup, speedup / 2.0 ** np.arange(times.shape[1])
+''')
+MISTAKES["05_optimisers"]["the learning rate in the velocity"] = ("q1_tests", "q1_answer", '''
+def sgd_momentum_step(theta, grad, velocity, lr, momentum, weight_decay=0.0, nesterov=False):
+    g = grad + weight_decay * theta
+    velocity = momentum * velocity + lr * g
+    step = g + momentum * velocity if nesterov else velocity
+    return theta - step, velocity
+
+def sgd_momentum(grad_fn, theta, lr, momentum, steps, weight_decay=0.0, nesterov=False):
+    theta = np.array(theta, dtype=float)
+    velocity = np.zeros_like(theta)
+    path = [theta.copy()]
+    for _ in range(steps):
+        theta, velocity = sgd_momentum_step(theta, grad_fn(theta), velocity, lr, momentum, weight_decay, nesterov)
+        path.append(theta.copy())
+    return np.array(path)
+''')
+
+#: The words each of these mistakes must be named with (``tests/test_honest_grading.py``).
+NAMED_BY_THE_HINT = {
+    ("08_gpus", "the speed-up and efficiency tables swapped"): "the two tables are swapped",
+    ("08_gpus", "the efficiency divided by 2 ** j"): "divided by 2 ** j",
+    ("05_optimisers", "the learning rate in the velocity"): "the learning rate went into the velocity",
 }

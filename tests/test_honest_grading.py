@@ -17,7 +17,7 @@ import pytest
 
 from dlcourse import grading, mutants
 
-from student_answers import HONEST, MISTAKES
+from student_answers import HONEST, MISTAKES, NAMED_BY_THE_HINT
 from test_grading import _cell, make_course
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,6 +58,30 @@ def test_the_mistakes_students_make_lose_their_points_for_every_student(name, mi
     question = next(q for q in assignment.questions if q.test_id == test_id)
     answers = dict(assignment.answers, **{answer_id: source})
     assert [s for s in STUDENTS if mutants.passes(assignment, question, answers, s)] == []
+
+
+@pytest.mark.parametrize("name, mistake", sorted(NAMED_BY_THE_HINT))
+def test_the_hint_names_the_mistake_that_was_made(name, mistake):
+    from dlcourse import checks
+    from dlcourse.verdict import run_test, seed_everything
+
+    assignment = _assignment(name)
+    test_id, answer_id, source = MISTAKES[name][mistake]
+    question = next(q for q in assignment.questions if q.test_id == test_id)
+    answers = dict(assignment.answers, **{answer_id: source})
+    names = {"__name__": "__main__"}
+    checks.grading_context(name, STUDENTS[0])
+    for kind, grade_id in assignment.order:
+        if kind == "test":
+            if grade_id == test_id:
+                break
+            continue
+        exec(compile(dict(assignment.setup)[grade_id] if kind == "setup" else answers[grade_id], grade_id, "exec"),
+             names)
+    seed_everything(name, question.test_id, STUDENTS[0])
+    outputs = run_test(question.test_source, names, question.test_id)
+    message = " ".join(str(output.get("evalue", "")) for output in outputs)
+    assert NAMED_BY_THE_HINT[name, mistake] in message, message
 
 
 def test_the_reference_of_each_question_passes_alone_in_every_assignment():
