@@ -18,7 +18,8 @@ name with the reason, in its front matter:
           "q2_answer@4 `x >= 0` -> `x > 0`": "at x = 0 both branches give 0.5"
 
 The mutants run here, in this process, with the solution's other answers and the
-instructor's cells: the tests' power is what is measured; the sandbox's plumbing is
+instructor's cells (and, as in the grader, the reference functions of an earlier question
+whose changed answer fails its test in place of that answer's): the tests' power is what is measured; the sandbox's plumbing is
 tested by the grading tests.
 
     python -m dlcourse.mutants                       # every assignment in exercises/source
@@ -40,7 +41,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import jupytext
 
 from . import checks
-from .verdict import run_test, seed_everything
+from .verdict import References, run_test, seed_everything
 
 COURSE = Path(__file__).resolve().parents[1] / "exercises"
 STUDENTS = ("s0001", "s0002", "s0003")
@@ -68,6 +69,7 @@ class Assignment:
     questions: List[Question]
     order: List[Tuple[str, str]]          # ("setup" | "answer" | "test", grade_id), in notebook order
     equivalent: Dict[str, str] = field(default_factory=dict)
+    references: References = field(default_factory=lambda: References({}, []))
 
     @classmethod
     def read(cls, path: Path) -> "Assignment":
@@ -91,7 +93,8 @@ class Assignment:
                 setup.append((grade_id, cell.source))
                 order.append(("setup", grade_id))
         settings = notebook.metadata.get("dlcourse", {}).get("grading", {})
-        return cls(path.stem, setup, answers, lines, questions, order, dict(settings.get("equivalent_mutants", {})))
+        return cls(path.stem, setup, answers, lines, questions, order, dict(settings.get("equivalent_mutants", {})),
+                   References.of(notebook))
 
 
 def _reference(source: str) -> Tuple[str, range]:
@@ -277,6 +280,12 @@ def _passes(assignment: Assignment, question: Question, answers: Dict[str, str],
             exec(compile(code, f"<{grade_id}>", "exec"), names)  # noqa: S102 (the instructor's code, mutated)
     except Exception:  # an answer cell that breaks is a failing answer
         return False
+    # A mistake costs the question it is in: an earlier question whose answer fails its test is
+    # replaced by its reference answer here, as the grader does (a right answer stays the student's).
+    for earlier in assignment.questions[:assignment.questions.index(question)]:
+        changed = any(answers[a] != assignment.answers[a] for a in earlier.answer_ids)
+        if changed and not passes(assignment, earlier, answers, student):
+            names.update(assignment.references.standing_in_for([earlier.test_id]))
     seed_everything(assignment.name, question.test_id, student)
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, SECONDS_PER_TEST)

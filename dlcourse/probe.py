@@ -28,6 +28,8 @@ CALLBACK_PROMPT = "dlcourse-callback:"
 
 _handles: Dict[str, Any] = {}
 _handle_of: Dict[int, str] = {}
+_ABSENT = object()
+_bound: Dict[str, Any] = {}     # names the grader bound to its functions -> the notebook's own value
 
 
 def serve(request_text: str) -> None:
@@ -71,6 +73,21 @@ def _answer(request: Dict[str, Any]) -> Dict[str, Any]:
     if op == "getattr":
         target = wire.decode(request["target"], resolve=_resolve)
         return {"value": getattr(target, request["attr"])}
+    if op == "bind":   # the grader's functions stand in for these names until "unbind"
+        for name, number in dict(request["functions"]).items():
+            if not str(name).isidentifier():
+                raise ValueError(f"cannot bind {name!r}")
+            _bound.setdefault(name, names.get(name, _ABSENT))
+            names[name] = Callback(int(number), name)
+        return {"value": None}
+    if op == "unbind":
+        for name, value in _bound.items():
+            if value is _ABSENT:
+                names.pop(name, None)
+            else:
+                names[name] = value
+        _bound.clear()
+        return {"value": None}
     raise ValueError(f"unknown request {op!r}")
 
 

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import ctypes
 import json
+import threading
 import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -86,7 +88,8 @@ class Session:
         self.deadline: Optional[float] = None
         self.calls = 0          # answers received since ``begin``
         self.generation = 0     # bumped when the kernel is replaced
-        self.callbacks: Dict[int, Callable] = {}
+        self.callbacks: Dict[int, Callable] = {}   # the grader's functions passed to the call under way
+        self.bound: Dict[int, Callable] = {}       # reference functions bound to names in the notebook (< 0)
 
     def begin(self, seconds: float) -> None:
         """Start a new test: a fresh time budget and call count, and no changed inputs noted yet."""
@@ -116,6 +119,37 @@ class Session:
         answer = self.request(payload, what)
         record_changes(args, kwargs, answer.get("changes", []))
         return answer.get("value")
+
+    def bind(self, functions: Dict[str, Callable]) -> None:
+        """Put the grader's ``functions`` in place of the notebook's names, until ``unbind``.
+
+        The notebook's code that calls such a name calls the grader's function (a reference
+        answer), which runs here on the arguments it is sent.  Binding is not a call of the
+        student's code: ``calls`` does not count it.
+        """
+        if not functions:
+            return
+        self.bound = {-(index + 1): function for index, function in enumerate(functions.values())}
+        numbers = {name: -(index + 1) for index, name in enumerate(functions)}
+        calls = self.calls
+        self.request({"op": "bind", "functions": numbers}, "putting the reference answers in place")
+        self.calls = calls
+
+    def unbind(self) -> None:
+        """Give the notebook its own names back (after ``bind``)."""
+        if not self.bound:
+            return
+        self.bound = {}
+        calls, deadline = self.calls, self.deadline
+        self.deadline = time.monotonic() + 10   # the grader's own step: not the test's time
+        try:
+            self.request({"op": "unbind"}, "giving the notebook its own functions back")
+        except KernelLost:
+            raise
+        except NotebookError as error:  # the notebook's own names could not come back: start it again
+            raise KernelLost(f"the notebook could not be given its own functions back ({error})") from None
+        finally:
+            self.calls, self.deadline = calls, deadline
 
     def getattr(self, target: Dict[str, Any], attr: str, what: str) -> Any:
         return self.request({"op": "getattr", "target": json.dumps(target), "attr": attr}, what).get("value")
@@ -241,11 +275,57 @@ class Session:
             return ""  # the notebook asked for input() itself: it gets an empty line
         try:
             question = wire.decode(prompt[len(CALLBACK_PROMPT):], resolve=self._incoming)
-            function = self.callbacks[int(question["callback"])]
-            value = function(*question["args"], **question["kwargs"])
+            number = int(question["callback"])
+            function = self.bound[number] if number < 0 else self.callbacks[number]
+            left = (self.deadline or time.monotonic() + 60) - time.monotonic()  # a second kept to say so
+            value = run_with_time_limit(function, list(question["args"]), dict(question["kwargs"]), left - 1.0)
             return self.encode({"ok": True, "value": value})
         except Exception as error:  # the grader's function failed on the notebook's arguments
             return wire.encode({"ok": False, "raised": f"{type(error).__name__}: {error}"})
+
+
+class _OutOfTime(BaseException):
+    """Raised inside a grader's function that ran past its time (``run_with_time_limit``)."""
+
+
+def run_with_time_limit(function: Callable, args: list, kwargs: dict, seconds: float) -> Any:
+    """``function(*args, **kwargs)`` in this thread, stopped with ``TimeoutError`` after ``seconds``.
+
+    The notebook chooses the arguments of the grader's functions it calls (a reference
+    answer with a loop of 10**9 steps), so each call is bounded: a timer raises in this
+    thread once the time is up (at the next Python instruction; a single long C call is
+    not cut short).
+
+    >>> run_with_time_limit(sum, [[1, 2, 3]], {}, 1.0)
+    6
+    >>> run_with_time_limit(lambda: [0 for _ in iter(int, 1)], [], {}, 0.2)
+    Traceback (most recent call last):
+    TimeoutError: the grader's function <lambda> ran past its 0.2 s
+    """
+    if seconds <= 0:
+        raise TimeoutError("no time was left for the grader's function")
+    thread = threading.get_ident()
+    lock = threading.Lock()
+    finished = [False]
+
+    def stop() -> None:
+        with lock:
+            if not finished[0]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(_OutOfTime))
+
+    timer = threading.Timer(seconds, stop)
+    timer.daemon = True
+    timer.start()
+    try:
+        try:
+            return function(*args, **kwargs)
+        finally:
+            with lock:
+                finished[0] = True
+            timer.cancel()
+    except _OutOfTime:
+        name = getattr(function, "__name__", "function")
+        raise TimeoutError(f"the grader's function {name} ran past its {seconds:.2g} s") from None
 
 
 async def _maybe_async(value: Any) -> Any:

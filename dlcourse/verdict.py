@@ -16,7 +16,9 @@ The course's ``nbgrader_config.py`` puts ``SandboxedExecute`` in place of nbgrad
    use that those cells do not define belongs to the student: it is looked up in the
    sandboxed kernel (``dlcourse.remote``) and comes back as plain data; functions and
    torch modules stay in the sandbox and are called there.  Expected values and hidden
-   tests never enter the sandbox.
+   tests never enter the sandbox.  A mistake costs the question it is in: while a test
+   runs, the reference functions of each earlier question that failed its test stand in
+   for the notebook's own (``References``), called back here from the sandbox.
 3. **Each test cell's outcome becomes its output**: none when the test ran to its end
    (full points), an error otherwise (0 points): a failed check, an exception of the
    student's code, a time-out, an answer that is not plain data, or a test that never
@@ -125,13 +127,80 @@ class TestPlan:
         return cls(cells)
 
 
+@dataclass
+class References:
+    """The instructor's reference answers, question by question; they run in the grader, never in the sandbox.
+
+    A mistake costs the question it is in: while a later question's test runs, the functions
+    the reference answers of each question that *failed* its test define stand in for the
+    notebook's own (a later answer that calls the student's broken ``lstm_cell`` calls the
+    reference ``lstm_cell`` instead).  A question that passed keeps the student's functions.
+    """
+
+    functions: Dict[str, List[str]]       # test grade id -> the functions its question's answers define
+    code: List[Tuple[str, str]]           # (grade id, source): locked setup cells and answers that define functions
+    _space: Optional[Dict[str, Any]] = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, notebook: nbformat.NotebookNode) -> "References":
+        """Read the instructor's notebook (with its solutions): which question defines which function.
+
+        >>> cells = [nbformat.v4.new_code_cell("import math", metadata={"nbgrader": {"grade_id": "setup",
+        ...                                                                   "locked": True}}),
+        ...          nbformat.v4.new_code_cell("def area(r): return math.pi * r * r",
+        ...                                    metadata={"nbgrader": {"grade_id": "q1", "solution": True}}),
+        ...          nbformat.v4.new_code_cell("assert area(1) > 3", metadata={"nbgrader": {"grade_id": "q1_tests",
+        ...                                                                              "grade": True}})]
+        >>> references = References.of(nbformat.v4.new_notebook(cells=cells))
+        >>> references.functions
+        {'q1_tests': ['area']}
+        >>> round(references.standing_in_for(["q1_tests"])["area"](2), 3)
+        12.566
+        """
+        functions: Dict[str, List[str]] = {}
+        code: List[Tuple[str, str]] = []
+        pending: List[str] = []
+        for cell in notebook.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            grade_id = meta.get("grade_id")
+            if cell.cell_type != "code" or not grade_id:
+                continue
+            if meta.get("solution"):
+                source = python_only(cell.source)
+                try:
+                    defined = [node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
+                except SyntaxError:
+                    defined = []
+                if defined:
+                    code.append((grade_id, source))
+                    pending += [name for name in defined if name not in pending]
+            elif meta.get("grade"):
+                functions[grade_id] = pending
+                pending = []
+            else:  # the instructor's locked cells: imports, data, helpers
+                code.append((grade_id, python_only(cell.source)))
+        return cls(functions, code)
+
+    def standing_in_for(self, failed_tests: Sequence[str]) -> Dict[str, Callable]:
+        """The reference functions of the questions whose tests failed, by name."""
+        names = [name for test in failed_tests for name in self.functions.get(test, [])]
+        if not names:
+            return {}
+        if self._space is None:
+            space: Dict[str, Any] = {"__name__": "__reference__"}
+            for grade_id, source in self.code:
+                exec(compile(source, f"<reference {grade_id}>", "exec"), space)  # noqa: S102 (the instructor's code)
+            self._space = space
+        return {name: self._space[name] for name in names if callable(self._space.get(name))}
+
+
 def assignment_settings(source_notebook: Path) -> Dict[str, Any]:
     """The grading rules in the instructor's notebook's metadata (``dlcourse: grading:``), and its cell order.
 
     ``allow``: what the notebook may import while it is graded, besides the standard library
     (packages such as ``numpy`` or ``torch``, parts of dlcourse such as ``dlcourse.models``);
     ``["numpy"]`` when the notebook does not say.  ``order``: the grade ids of its cells,
-    first to last.
+    first to last.  ``references``: its reference answers (``References``).
     """
     if not source_notebook.exists():
         raise RuntimeError(f"cannot read the assignment's source notebook {source_notebook}: "
@@ -143,7 +212,7 @@ def assignment_settings(source_notebook: Path) -> Dict[str, Any]:
         allow = sandbox.check_allow(settings.get("allow", ["numpy"]))
     except ValueError as error:
         raise ValueError(f"{source_notebook}: dlcourse.grading.allow: {error}") from None
-    return {"allow": allow, "order": [name for name in order if name]}
+    return {"allow": allow, "order": [name for name in order if name], "references": References.of(notebook)}
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -188,6 +257,7 @@ class SandboxedExecute(Execute):
         self.reset_execution_trackers()
         self.shutdown_kernel = "immediate"
         self._identity = (info["assignment"], info["student"])
+        self._references = settings["references"]
         self._started = time.monotonic()
         self._notebook_kept = 0
         outcomes = self._grade(nb, resources, plan, settings)
@@ -250,7 +320,8 @@ class SandboxedExecute(Execute):
         """
         session = Session(self.kc, self.km, run_sync(_await))
         names = NotebookNames(session)
-        round_ = _TestRound(plan, names, session, float(self.timeout or 30), self._identity, self.log)
+        round_ = _TestRound(plan, names, session, float(self.timeout or 30), self._identity, self.log,
+                            self._references)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -384,8 +455,9 @@ class _TestRound:
     """The tests of one kernel's round: the instructor's cells run here, in plan order, as tests are reached."""
 
     def __init__(self, plan: TestPlan, names: NotebookNames, session: Session, budget: float,
-                 identity: Tuple[str, str], log: Any) -> None:
+                 identity: Tuple[str, str], log: Any, references: Optional[References] = None) -> None:
         self.plan, self.names, self.session, self.budget, self.log = plan, names, session, budget, log
+        self.references = references or References({}, [])
         self.assignment, self.student = identity
         self.positions = {name: index for index, (name, _, is_test) in enumerate(plan.cells) if is_test}
         self.next_cell = 0           # the first instructor cell not run here yet
@@ -415,12 +487,32 @@ class _TestRound:
         self.session.begin(self.budget)
         source = self.plan.cells[self.positions[name]][1]
         try:
-            outcomes[name] = run_test(source, self.names, name, reached=lambda: self.session.calls > 0)
+            self._stand_in(name, outcomes)
+            try:
+                outcomes[name] = run_test(source, self.names, name, reached=lambda: self.session.calls > 0)
+            finally:
+                self.session.unbind()
         except KernelLost as error:
             outcomes[name] = [error_output("KernelLost", f"{error}; this test scored 0 and the notebook was "
                                                          "started again for the remaining tests")]
             return False
         return True
+
+    def _stand_in(self, name: str, outcomes: Dict[str, list]) -> None:
+        """Bind the reference functions of the earlier questions that failed their tests, for test ``name``."""
+        earlier = self.plan.tests[:self.plan.tests.index(name)]
+        failed = [test for test in earlier if any(o.get("output_type") == "error" for o in outcomes.get(test, []))]
+        try:
+            functions = self.references.standing_in_for(failed)
+        except Exception as error:  # the instructor's reference does not run here: the student's own stay
+            self.log.warning("dlcourse: the reference answers could not be run in the grader: %s", error)
+            functions = {}
+        try:
+            self.session.bind(functions)
+        except KernelLost:
+            raise
+        except NotebookError as error:  # the notebook broke the grader's probe: its own functions stay
+            self.log.info("dlcourse: the reference answers could not be bound in the notebook: %s", error)
 
     def _setup(self, name: str, source: str) -> None:
         seed_everything(self.assignment, name, self.student)

@@ -138,8 +138,9 @@ def graded_twice(tmp_path_factory):
         blank = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
         inbox = root / "inbox"
         inbox.mkdir()
-        expected = {"reference": "full"}
+        expected = {"reference": "full", "blank": "zero"}
         nbformat.write(solution, inbox / "reference.ipynb")
+        nbformat.write(blank, inbox / "blank.ipynb")
         for index, (_variant, answers) in enumerate(HONEST.get(name, {}).items()):
             nbformat.write(_notebook(blank, solution, answers), inbox / f"honest{index}.ipynb")
             expected[f"honest{index}"] = "full"
@@ -148,10 +149,11 @@ def graded_twice(tmp_path_factory):
             for copy in ("a", "b"):
                 nbformat.write(_notebook(blank, solution, {"q1_answer": HIDDEN_ONLY}), inbox / f"hidden{copy}.ipynb")
                 expected[f"hidden{copy}"] = "q1_tests"
+        # one student per mistake (each mistake loses its points for three students' inputs in
+        # test_the_mistakes_students_make_lose_their_points_for_every_student, graded in this process)
         for index, (_mistake, (test_id, answer_id, source)) in enumerate(MISTAKES.get(name, {}).items()):
-            for copy in ("a", "b"):  # two students with the same mistake get different inputs
-                nbformat.write(_notebook(blank, solution, {answer_id: source}), inbox / f"mistake{index}{copy}.ipynb")
-                expected[f"mistake{index}{copy}"] = test_id
+            nbformat.write(_notebook(blank, solution, {answer_id: source}), inbox / f"mistake{index}.ipynb")
+            expected[f"mistake{index}"] = test_id
         runs = []
         for _ in range(2):
             grading.collect(course, name, inbox)
@@ -159,7 +161,8 @@ def graded_twice(tmp_path_factory):
             outputs = {student: _test_outputs(course, name, student) for student in expected}
             runs.append({"notes": notes, "outputs": outputs, "scores": _scores(course, name)})
         results[name] = {"course": course, "expected": expected, "runs": runs,
-                         "full": _autograded_points(course / "source" / name / f"{name}.ipynb")}
+                         "full": _autograded_points(course / "source" / name / f"{name}.ipynb"),
+                         "points": _points_by_test(course / "source" / name / f"{name}.ipynb")}
     return results
 
 
@@ -184,6 +187,12 @@ def _autograded_points(path: Path) -> float:
                      if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")))
 
 
+def _points_by_test(path: Path) -> dict:
+    notebook = nbformat.read(path, as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"].get("points", 0)) for c in notebook.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+
+
 def test_grading_a_class_twice_gives_the_same_outputs_cell_by_cell(graded_twice):
     for name, result in graded_twice.items():
         first, second = result["runs"]
@@ -198,9 +207,20 @@ def test_honest_work_gets_full_marks_and_each_mistake_loses_its_question(graded_
             autograded = {k: v for k, v in scores[student].items() if k.endswith("_tests")}
             if outcome == "full":
                 assert sum(autograded.values()) == result["full"], (name, student, autograded)
-            else:
+            elif outcome == "zero":
+                assert sum(autograded.values()) == 0, (name, student, autograded)
+            else:  # a mistake costs its own question, nothing more (later tests use its reference)
                 assert autograded[outcome] == 0, (name, student, outcome)
-                assert sum(autograded.values()) > 0, (name, student)
+                assert sum(autograded.values()) == result["full"] - result["points"][outcome], (name, student)
+
+
+def test_the_solution_passes_nbgrader_validate_and_grades_without_a_note(graded_twice):
+    for name, result in graded_twice.items():
+        course = result["course"]
+        validated = grading.nbgrader(course, "validate", str(course / "source" / name / f"{name}.ipynb"))
+        assert "Success! Your notebook passes all the tests." in validated.stdout, name
+        assert result["full"] > 0
+        assert all(not {"reference", "blank"} & set(run["notes"]) for run in result["runs"]), name
 
 
 def test_different_students_get_different_inputs(graded_twice):

@@ -45,6 +45,12 @@ def gradient(f, w, eps=1e-6):
         grad[i] = (f(up) - f(down)) / (2 * eps)
     return grad
 
+def cell(x):
+    return x + 100                    # the student's own (wrong) answer to an earlier question
+
+def sequence(xs):
+    return [cell(x) for x in xs]      # a later answer that reuses it
+
 def picky(n):
     if n < 0:
         raise ValueError(f"n must be at least 0, got {n}")
@@ -148,6 +154,39 @@ def test_a_grader_function_passed_in_is_called_back(session):
     np.testing.assert_allclose(grad, 3 * A * w ** 2, rtol=1e-5, atol=1e-6)
     with pytest.raises(RaisedInNotebook, match="the grader's function"):
         session.fetch("gradient")(lambda v: 1 / 0, w)
+
+
+def test_a_bound_reference_stands_in_for_a_name_until_unbound(session):
+    """A mistake costs its own question: while a later test runs, the notebook's code calls the
+    reference (run here) in place of its own failed function; afterwards its own is back."""
+    seen = []
+
+    def reference_cell(x):
+        seen.append(x)
+        return x + 1
+
+    assert session.fetch("sequence")([1, 2]) == [101, 102]
+    calls = session.calls
+    session.bind({"cell": reference_cell})
+    assert session.calls == calls                       # binding is not a call of the student's code
+    assert session.fetch("sequence")([1, 2]) == [2, 3]
+    assert seen == [1, 2]
+    session.unbind()
+    assert session.fetch("sequence")([1, 2]) == [101, 102]
+
+    def endless(x):
+        while True:
+            x += 1
+
+    session.begin(1.5)
+    session.bind({"cell": endless})                     # a reference looped by the notebook's arguments stops
+    try:
+        with pytest.raises(RaisedInNotebook, match="ran past its"):
+            session.fetch("sequence")([1])
+    finally:
+        session.unbind()
+    session.begin(20)
+    assert session.fetch("sequence")([5]) == [105]
 
 
 def test_the_notebooks_exceptions_keep_their_builtin_type(session):
