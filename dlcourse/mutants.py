@@ -19,8 +19,8 @@ name with the reason, in its front matter:
 
 The mutants run here, in this process, with the solution's other answers and the
 instructor's cells (and, as in the grader, the reference functions of an earlier question
-whose changed answer fails its test in place of that answer's): the tests' power is what is measured; the sandbox's plumbing is
-tested by the grading tests.
+whose changed answer fails its test in place of that answer's): the tests' power is what
+is measured; the sandbox's plumbing is tested by the grading tests.
 
     python -m dlcourse.mutants                       # every assignment in exercises/source
     python -m dlcourse.mutants 02_backprop --students 5 --show-survivors
