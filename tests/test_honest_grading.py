@@ -127,6 +127,13 @@ def _notebook(blank, solution, answers):
     return notebook
 
 
+#: Regraded a second time, to show that grading is deterministic cell by cell: the assignment whose
+#: hidden tests draw per-student inputs for two students with the same answer (03), the one with torch
+#: in its sandbox (04) and one with recurrent NumPy code and many mistakes (06).  The seeding is the
+#: same machinery for every assignment; regrading all eight doubled the suite's longest fixture.
+GRADED_TWICE = ("03_conv_arithmetic", "04_cnn_architectures", "06_recurrent")
+
+
 @pytest.fixture(scope="module")
 def graded_twice(tmp_path_factory):
     """A class per assignment (honest variants, mistakes), graded twice with the course's commands."""
@@ -155,7 +162,7 @@ def graded_twice(tmp_path_factory):
             nbformat.write(_notebook(blank, solution, {answer_id: source}), inbox / f"mistake{index}.ipynb")
             expected[f"mistake{index}"] = test_id
         runs = []
-        for _ in range(2):
+        for _ in range(2 if name in GRADED_TWICE else 1):
             grading.collect(course, name, inbox)
             notes = grading.autograde(course, name, timeout=10)
             outputs = {student: _test_outputs(course, name, student) for student in expected}
@@ -194,8 +201,9 @@ def _points_by_test(path: Path) -> dict:
 
 
 def test_grading_a_class_twice_gives_the_same_outputs_cell_by_cell(graded_twice):
-    for name, result in graded_twice.items():
-        first, second = result["runs"]
+    assert {name for name, result in graded_twice.items() if len(result["runs"]) == 2} == set(GRADED_TWICE)
+    for name in GRADED_TWICE:
+        first, second = graded_twice[name]["runs"]
         assert first["outputs"] == second["outputs"], name
         assert first["scores"] == second["scores"], name
 
