@@ -313,6 +313,37 @@ def train_data_parallel(config: TrainConfig, nprocs: int, budget_s: Optional[flo
     return run_local(train, nprocs, replace(config, device="cpu"), budget_s=budget_s)
 
 
+def _bucket_sizes(model_name: str, input_size: int) -> List[int]:
+    from . import models
+    from .models.cards import INPUTS
+
+    torch.manual_seed(0)
+    ddp = DistributedDataParallel(models.build(model_name).eval())
+    sample = torch.randn(1, INPUTS[model_name][0], input_size, input_size)
+    for _ in range(3):      # DDP starts with one bucket and rebuilds them once, in the order gradients arrived
+        ddp(sample).sum().backward()
+    logged = ddp._get_ddp_logging_data()
+    if not logged.get("has_rebuilt_buckets"):
+        raise RuntimeError(f"DDP did not rebuild its buckets in three steps; it reported {logged.get('bucket_sizes')}")
+    return [int(size) for size in str(logged["rebuilt_bucket_sizes"]).split(",")]
+
+
+def ddp_bucket_sizes(model_name: str, input_size: int = 32, budget_s: Optional[float] = 120) -> List[int]:
+    """The bytes of each gradient bucket DDP builds for a model of ``dlcourse.models``, read from DDP itself.
+
+    Two local CPU processes (gloo) wrap the model in ``DistributedDataParallel`` with its
+    default 25 MiB buckets and take three steps on one small image: DDP starts with a single
+    bucket, rebuilds its buckets once in the order the gradients arrived, and reports them
+    (``_get_ddp_logging_data``).  With one process DDP never rebuilds, so this takes two.
+
+    >>> from dlcourse.models import lenet5
+    >>> sizes = ddp_bucket_sizes("lenet5", input_size=32)   # 61,706 parameters: under the first 1 MiB
+    >>> sizes == [4 * sum(p.numel() for p in lenet5().parameters())]
+    True
+    """
+    return run_local(_bucket_sizes, 2, model_name, input_size, budget_s=budget_s)[0]
+
+
 # --------------------------------------------------------------------------- pipeline parallelism
 
 def bubble_fraction(stages: int, micro_batches: int) -> float:

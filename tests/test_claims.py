@@ -49,6 +49,10 @@ INVENTORY = {
         ("check", "the degree-9 fit did worse on new points than the cubic"),
     ],
     "optimisers": [
+        ("check", "at every one of its"),
+        ("check", "Nesterov ends closest"),
+        ("check", "never crosses it and heads straight down the valley"),
+        ("check", "overshoots the minimum along the floor"),
         ("check", "a well-chosen plain step wins"),
         ("check", "the adaptive methods are ahead"),
         ("check", "plain SGD's seeds spread from"),
