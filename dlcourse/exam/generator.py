@@ -46,7 +46,8 @@ class Exam:
     learning_rate: float
     logits: Tuple[float, float]
     big_image: Tuple[int, int]
-    bytes_per_value: int = 4
+    bytes_per_value: int = 4  # each value the network computes or stores (float32)
+    rgb_bytes: int = 1  # each RGB value of the stored training set (an integer from 0 to 255)
 
     @property
     def input_shape(self) -> Tuple[int, int, int]:
@@ -67,7 +68,7 @@ class Exam:
         return {
             "crops": crops,
             "samples": samples,
-            "dataset_bytes": samples * self.crop_size * self.crop_size * 3,
+            "dataset_bytes": samples * self.crop_size * self.crop_size * 3 * self.rgb_bytes,
             "rows": [(row.name, row.output_shape, row.params, row.macs) for row in net.rows],
             "params": net.params,
             "macs": net.macs,

@@ -4,14 +4,23 @@ A document is a list of blocks — ("h1", text), ("h2", text), ("p", text), ("ol
 numbered facts, ("ul", [items]) for bullets, ("qs", [items]) for questions lettered a), b), …,
 and ("table", header, rows) — built once per language and written out by one small function
 per format.
+
+The Vietnamese texts take every domain term that the glossary names from ``dlcourse.glossary``
+(looked up at each call: *tầng* for layer, *entropy chéo*, *hệ số điều chỉnh*, …), and every
+number, formulas of the key included, goes through ``number``: 165,191,680 and 0.01 in
+English, 165.191.680 and 0,01 in Vietnamese.  The questions state the conventions the key
+counts by: one byte per stored RGB value, MACs only for weights times inputs (pooling and
+activation functions none, 1 MAC = 2 FLOPs), the last mini-batch counted full, values of
+``Exam.bytes_per_value`` bytes, and a flatten that stores nothing of its own.
 """
 
 from __future__ import annotations
 
 import html
-from typing import Dict, List, Sequence, Tuple
+import re
+from typing import Any, Dict, List, Sequence, Tuple
 
-from dlcourse import calc
+from dlcourse import calc, glossary
 
 from .generator import Exam
 
@@ -19,157 +28,249 @@ Block = Tuple
 LANGUAGES = ("en", "vi")
 FORMATS = ("md", "html", "pdf-md")
 
-WORDS: Dict[str, Dict[str, str]] = {
-    "en": {
-        "title": "Deep learning exam · variant {seed}",
-        "key_title": "Answer key · variant {seed}",
-        "fields": ("Name: ____________________   Student ID: ____________   "
-                   "Time: 90 minutes, notes allowed, no computer"),
-        "part1": "Part 1 (2 points) · The training data",
-        "part2": "Part 2 (3 points) · The network",
-        "part3": "Part 3 (3 points) · Training",
-        "part4": "Part 4 (2 points) · Prediction",
-        "data": "A data set of {images} colour (RGB) photos is used to train a network that tells {a} from {b}.",
-        "crop": "Each photo is cropped at random into {crops} squares of {size} × {size} pixels.",
-        "augment": "Every crop is kept and also augmented by {augs}.",
-        "bytes": "RGB values are integers from 0 to 255, one byte each; they are divided by 255 before training.",
-        "q1": ["How many training samples are there after cropping?",
-               "How many after cropping and augmentation?",
-               "How many bytes does the whole training set take after cropping and augmentation?"],
-        "net": "The network has {n} layers (the input is layer 0):",
-        "conv": "layer {i}: convolution with ReLU, {f} filters of {k} × {k}, stride {s}, padding {p}",
-        "pool": "layer {i}: {kind} pooling, window {k} × {k}, stride {s}, padding {p}",
-        "max": "max", "avg": "average",
-        "flatten": "layer {i}: flatten: the output of layer {j} becomes one vector of height × width × depth values",
-        "fc": "layer {i}: fully connected, {u} units, {act}",
-        "out": "layer {i}: fully connected output layer, {u} units, softmax",
-        "q2": ["Give the output size of layers 1 to {j} as height × width × depth.",
-               "How many parameters (weights and biases) does the network have in total?"],
-        "train": ("The network is trained with plain stochastic gradient descent, mini-batches of {n}, learning rate "
-                  "{lr}, for {e} epochs, with softmax and cross-entropy. "
-                  "Assume the backward pass costs as much as the forward pass."),
-        "q3": [("How many multiply-accumulates (MACs) does one forward pass of one sample take, all layers together? "
-                "How many FLOPs is that?"),
-               "How many MACs does one iteration on one mini-batch take (forward and backward)?",
-               "How many MACs do all {e} epochs over the training set of part 1 take?",
-               ("A photo of {a} gets the outputs o₁ = {o1} ({a}) and o₂ = {o2} ({b}). "
-                "What is the gradient of the loss with respect to the outputs, δ = p − y? Round to two decimals."),
-               ("Treating the outputs as parameters, what is o₂ after one gradient descent step? "
-                "Round to four decimals.")],
-        "q4": [("How many bytes do the input and the outputs of all layers take when one sample is classified "
-                "(float32, 4 bytes per value)?"),
-               "How many bytes in total, with the parameters?",
-               ("A photo of {h} × {w} pixels is cut into tiles of {size} × {size} and each tile is classified. "
-                "How many MACs does that take?")],
-        "k_crops": "{images} photos × {crops} crops = **{v}** samples.",
-        "k_samples": "Each crop is kept and augmented {n} ways: {crops} × ({n} + 1) = **{v}** samples.",
-        "k_bytes": "{s} samples × {size} × {size} × 3 bytes = **{v}** bytes.",
-        "k_shapes": "Output sizes use ⌊(n + 2p − k) / s⌋ + 1:",
-        "layer": "layer", "shape": "output (H × W × D)", "params": "parameters", "macs": "MACs",
-        "k_params": "Total: **{v}** parameters.",
-        "k_macs": ("Sum of the MACs column: **{v}** MACs, that is **{f}** FLOPs (1 MAC = 2 FLOPs). "
-                   "Pooling counts no MACs."),
-        "k_batch": "{m} MACs × 2 (forward and backward) × {n} samples = **{v}** MACs.",
-        "k_total": "An epoch is ⌈{s} / {n}⌉ = {it} mini-batches: {b} × {it} × {e} = **{v}** MACs.",
-        "k_grad": "p = softmax(o) = ({p1}, {p2}); y = (1, 0); δ = p − y = **({g1}, {g2})**.",
-        "k_step": "o₂ ← o₂ − η δ₂ = {o2} − {lr} × {g2} = **{v}** (the wrong class's output goes down).",
-        "k_act": "Input and every layer output (the flatten is a view and stores nothing): **{v}** bytes.",
-        "k_all": "Adding {p} parameters × 4 bytes: **{v}** bytes.",
-        "k_tiles": "({h} / {size}) × ({w} / {size}) = {t} tiles × {m} MACs = **{v}** MACs.",
-        "computed": "Every number was computed with dlcourse.calc.",
-    },
-    "vi": {
+ENGLISH: Dict[str, Any] = {
+    "title": "Deep learning exam · variant {seed}",
+    "key_title": "Answer key · variant {seed}",
+    "fields": ("Name: ____________________   Student ID: ____________   "
+               "Time: 90 minutes; notes and a calculator allowed; no computer, tablet or phone"),
+    "part1": "Part 1 (2 points) · The training data",
+    "part2": "Part 2 (3 points) · The network",
+    "part3": "Part 3 (3 points) · Training",
+    "part4": "Part 4 (2 points) · Prediction",
+    "data": "A data set of {images} colour (RGB) photos is used to train a network that tells {a} from {b}.",
+    "crop": "Each photo is cropped at random into {crops} squares of {size} × {size} pixels.",
+    "augment": "Every crop is kept, and data augmentation makes one more sample from it with each of: {augs}.",
+    "bytes": "RGB values are integers from 0 to 255, one byte each; they are divided by 255 before training.",
+    "and": " and ",
+    "q1": ["How many training samples are there after cropping?",
+           "How many after cropping and augmentation?",
+           ("How many bytes does the whole training set take after cropping and augmentation? "
+            "Every sample is stored, {rgb} byte per RGB value.")],
+    "net": "The network has {n} layers (the input is layer 0):",
+    "conv": "layer {i}: convolution with ReLU, {f} filters of {k} × {k}, stride {s}, padding {p}",
+    "pool": "layer {i}: {kind}, window {k} × {k}, stride {s}, padding {p}",
+    "max": "max pooling", "avg": "average pooling",
+    "flatten": "layer {i}: flatten: the output of layer {j} becomes one vector of height × width × depth values",
+    "fc": "layer {i}: fully connected, {u} units, {act}",
+    "out": "layer {i}: fully connected output layer, {u} units, softmax",
+    "acts": {"relu": "ReLU", "tanh": "tanh"},
+    "q2": ["Give the output size of layers 1 to {j} as height × width × depth.",
+           "How many parameters (weights and biases) does the network have in total?"],
+    "train": ("The network is trained with plain stochastic gradient descent, mini-batches of {n}, learning rate "
+              "{lr}, for {e} epochs, with softmax and cross-entropy. "
+              "Assume the backward pass costs as much as the forward pass. An epoch is one pass over the "
+              "training set of part 1; its last mini-batch, if smaller, costs as much as a full one."),
+    "q3": [("How many multiply-accumulates (MACs) does one forward pass of one sample take, all layers together? "
+            "How many FLOPs is that? Count one MAC per multiplication of a weight by an input in the "
+            "convolutions and the fully connected layers; bias additions, activation functions "
+            "(ReLU, tanh, softmax) and pooling count no MACs; 1 MAC = 2 FLOPs."),
+           "How many MACs does one iteration on one mini-batch take (forward and backward)?",
+           "How many MACs do all {e} epochs over the training set of part 1 take?",
+           ("A photo of {a} gets the outputs o₁ = {o1} ({a}) and o₂ = {o2} ({b}). "
+            "What is the gradient of the loss with respect to the outputs, δ = p − y? Round to two decimals."),
+           ("Treating the outputs as parameters, what is o₂ after one gradient descent step? "
+            "Use δ₂ unrounded and round the result to four decimals.")],
+    "q4": [("How many bytes do the input and the outputs of all layers take when one sample is classified? "
+            "Every value is a floating-point number of {b} bytes; each layer's output counts once (its "
+            "activation function works in place), and the flatten stores no values of its own (it is a view "
+            "of the output before it)."),
+           "How many bytes in total, with the parameters ({b} bytes each)?",
+           ("A photo of {h} × {w} pixels is cut into tiles of {size} × {size} and each tile is classified "
+            "(one forward pass per tile). How many MACs does that take?")],
+    "k_crops": "{images} photos × {crops} crops = **{v}** samples.",
+    "k_samples": "Each crop is kept and augmented {n} ways: {crops} × ({n} + 1) = **{v}** samples.",
+    "k_bytes": "{s} samples × {size} × {size} × 3 values × {rgb} byte = **{v}** bytes.",
+    "k_shapes": "Output sizes use ⌊(n + 2p − k) / s⌋ + 1:",
+    "layer": "layer", "shape": "output (H × W × D)", "params": "parameters", "macs": "MACs",
+    "k_params": "Total: **{v}** parameters.",
+    "k_macs": ("Sum of the MACs column: **{v}** MACs, that is **{f}** FLOPs (1 MAC = 2 FLOPs). "
+               "Pooling and activation functions count no MACs."),
+    "k_batch": "{m} MACs × 2 (forward and backward) × {n} samples = **{v}** MACs.",
+    "k_total": "An epoch is ⌈{s} / {n}⌉ = {it} mini-batches: {bm} × {it} × {e} = **{v}** MACs.",
+    "k_grad": "p = softmax(o) = ({p1}, {p2}); y = (1, 0); δ = p − y = **({g1}, {g2})**.",
+    "k_step": "o₂ ← o₂ − η δ₂ = {o2} − {lr} × {g2} = **{v}** (the output for {b}, the wrong answer, goes down).",
+    "k_act": "Input and every layer output (the flatten is a view and stores nothing) × {b} bytes: **{v}** bytes.",
+    "k_all": "Adding {p} parameters × {b} bytes: **{v}** bytes.",
+    "k_tiles": "({h} / {size}) × ({w} / {size}) = {t} tiles × {m} MACs = **{v}** MACs.",
+    "computed": "Every number was computed with dlcourse.calc.",
+}
+
+
+def layer_word() -> str:
+    """The glossary's Vietnamese word for *layer*: ``TERMS["layer"]``, or the word its layer terms start with.
+
+    The glossary names "hidden layer" and "output layer"; the word they share is the one the
+    book uses for a layer of any kind (never *lớp*, which is also a class).
+
+    >>> layer_word() == glossary.vietnamese("hidden layer").split()[0]
+    True
+    """
+    if "layer" in glossary.TERMS:
+        return glossary.vietnamese("layer")
+    heads = {glossary.vietnamese(term).split()[0] for term in ("hidden layer", "output layer")}
+    if len(heads) != 1:
+        raise ValueError(f"the glossary's layer terms start with different words {sorted(heads)}: "
+                         "give book/glossary.md and dlcourse.glossary.TERMS an entry for 'layer'")
+    return heads.pop()
+
+
+def _capital(text: str) -> str:
+    """``text`` with its first letter upper case (``str.capitalize`` would lower the rest, as in ReLU)."""
+    return text[:1].upper() + text[1:]
+
+
+def vietnamese_words() -> Dict[str, Any]:
+    """The Vietnamese texts, every domain term looked up in ``dlcourse.glossary`` at each call.
+
+    >>> texts = vietnamese_words()
+    >>> glossary.vietnamese("cross-entropy") in texts["train"], "lớp" in str(texts)
+    (True, False)
+    """
+    g = glossary.vietnamese
+    layer = layer_word()
+    vector = g("context vector").split()[0]  # véc-tơ ngữ cảnh: the glossary's word for a vector
+    pooling_layer = f"{layer} {g('pooling')}"
+    backward = g("backpropagation")
+    forward = "lan truyền xuôi"  # no glossary entry for the forward pass: the counterpart of backpropagation's name
+    fc = "kết nối đầy đủ"  # fully connected, flatten, filter, neuron, epoch, parameter: not glossary entries
+    return {
         "title": "Đề thi học sâu · đề số {seed}",
         "key_title": "Đáp án · đề số {seed}",
         "fields": ("Họ và tên: ____________________   Mã số sinh viên: ____________   "
-                   "Thời gian: 90 phút, được dùng tài liệu, không dùng máy tính"),
+                   "Thời gian: 90 phút; được dùng tài liệu và máy tính cầm tay; "
+                   "không được dùng máy vi tính, máy tính bảng hay điện thoại"),
         "part1": "Phần 1 (2 điểm) · Bộ dữ liệu huấn luyện",
-        "part2": "Phần 2 (3 điểm) · Mạng nơ-ron",
+        "part2": f"Phần 2 (3 điểm) · {_capital(g('neural network'))}",
         "part3": "Phần 3 (3 điểm) · Huấn luyện",
         "part4": "Phần 4 (2 điểm) · Dự đoán",
         "data": "Một bộ dữ liệu gồm {images} ảnh màu RGB được dùng để huấn luyện mạng phân biệt {a} và {b}.",
         "crop": "Mỗi ảnh được cắt ngẫu nhiên thành {crops} ảnh vuông kích thước {size} × {size} điểm ảnh.",
-        "augment": "Mỗi ảnh cắt được giữ lại và được tăng cường thêm bằng cách {augs}.",
+        "augment": (f"Mỗi ảnh cắt được giữ lại, và {g('data augmentation')} tạo thêm từ nó một mẫu mới "
+                    "với mỗi phép biến đổi sau: {augs}."),
         "bytes": ("Giá trị RGB là số nguyên từ 0 đến 255, mỗi giá trị một byte; "
                   "chúng được chia cho 255 trước khi huấn luyện."),
+        "and": " và ",
         "q1": ["Sau khi cắt ảnh, tập huấn luyện có bao nhiêu mẫu?",
                "Sau khi cắt ảnh và tăng cường, tập huấn luyện có bao nhiêu mẫu?",
-               "Sau khi cắt ảnh và tăng cường, toàn bộ tập huấn luyện chiếm bao nhiêu byte?"],
-        "net": "Mạng có {n} lớp (đầu vào là lớp 0):",
-        "conv": "lớp {i}: tích chập với hàm ReLU, {f} bộ lọc {k} × {k}, bước nhảy {s}, đệm {p}",
-        "pool": "lớp {i}: gộp {kind}, cửa sổ {k} × {k}, bước nhảy {s}, đệm {p}",
-        "max": "cực đại", "avg": "trung bình",
-        "flatten": "lớp {i}: làm phẳng: đầu ra của lớp {j} thành một vectơ gồm cao × rộng × sâu giá trị",
-        "fc": "lớp {i}: kết nối đầy đủ, {u} nơ-ron, hàm {act}",
-        "out": "lớp {i}: lớp đầu ra kết nối đầy đủ, {u} nơ-ron, hàm softmax",
-        "q2": ["Cho biết kích thước đầu ra của các lớp 1 đến {j} theo quy ước cao × rộng × sâu.",
-               "Tổng số tham số (trọng số và độ lệch) của cả mạng là bao nhiêu?"],
-        "train": ("Mạng được huấn luyện bằng hạ gradient ngẫu nhiên (SGD) với mini-batch (lô nhỏ) {n} mẫu, "
-                  "tốc độ học {lr}, trong {e} epoch, dùng softmax và hàm mất mát cross-entropy. "
-                  "Giả sử lan truyền ngược tốn chi phí bằng lan truyền xuôi."),
-        "q3": [("Một lần tính xuôi cho một mẫu cần bao nhiêu phép nhân-cộng (MAC) cho tất cả các lớp? "
-                "Tương ứng bao nhiêu FLOP?"),
-               "Một vòng lặp trên một mini-batch (xuôi và ngược) cần bao nhiêu MAC?",
+               ("Sau khi cắt ảnh và tăng cường, toàn bộ tập huấn luyện chiếm bao nhiêu byte? "
+                "Mọi mẫu đều được lưu, mỗi giá trị RGB {rgb} byte.")],
+        "net": f"Mạng có {{n}} {layer} (đầu vào là {layer} 0):",
+        "conv": (f"{layer} {{i}}: {g('convolution')} với {g('activation function')} {g('rectified linear unit')}, "
+                 f"{{f}} bộ lọc {{k}} × {{k}}, {g('stride')} {{s}}, {g('padding')} {{p}}"),
+        "pool": f"{layer} {{i}}: {{kind}}, cửa sổ {{k}} × {{k}}, {g('stride')} {{s}}, {g('padding')} {{p}}",
+        "max": g("max pooling"), "avg": g("average pooling"),
+        "flatten": (f"{layer} {{i}}: làm phẳng: đầu ra của {layer} {{j}} thành một {vector} "
+                    "gồm cao × rộng × sâu giá trị"),
+        "fc": f"{layer} {{i}}: {fc}, {{u}} nơ-ron, {g('activation function')} {{act}}",
+        "out": f"{layer} {{i}}: {g('output layer')} {fc}, {{u}} nơ-ron, {g('softmax')}",
+        "acts": {"relu": g("rectified linear unit"), "tanh": "tanh"},
+        "q2": [f"Cho biết kích thước đầu ra của các {layer} 1 đến {{j}} theo quy ước cao × rộng × sâu.",
+               f"Tổng số tham số ({g('weight')} và {g('bias')}) của cả mạng là bao nhiêu?"],
+        "train": (f"Mạng được huấn luyện bằng {g('stochastic gradient descent')} (SGD) với {g('mini-batch')} "
+                  f"{{n}} mẫu, {g('learning rate')} {{lr}}, trong {{e}} epoch, dùng {g('softmax')} và "
+                  f"{g('loss function')} {g('cross-entropy')}. Giả sử {backward} tốn chi phí bằng {forward}. "
+                  f"Mỗi epoch đi qua toàn bộ tập huấn luyện ở phần 1 một lần; {g('mini-batch')} cuối của epoch, "
+                  f"nếu ít mẫu hơn, vẫn tốn chi phí như một {g('mini-batch')} đầy đủ."),
+        "q3": [(f"Một lượt {forward} cho một mẫu cần bao nhiêu phép nhân-cộng (MAC) cho tất cả các {layer}? "
+                f"Tương ứng bao nhiêu FLOP? Mỗi phép nhân một {g('weight')} với một đầu vào trong các {layer} "
+                f"{g('convolution')} và các {layer} {fc} tính là một MAC; phép cộng {g('bias')}, "
+                f"{g('activation function')} (ReLU, tanh, softmax) và {pooling_layer} không tính MAC; "
+                "1 MAC = 2 FLOP."),
+               f"Một vòng lặp trên một {g('mini-batch')} ({forward} và {backward}) cần bao nhiêu MAC?",
                "Cả {e} epoch trên toàn bộ tập huấn luyện ở phần 1 cần bao nhiêu MAC?",
                ("Một ảnh {a} cho đầu ra o₁ = {o1} ({a}) và o₂ = {o2} ({b}). "
-                "Đạo hàm của hàm mất mát theo đầu ra, δ = p − y, bằng bao nhiêu? Làm tròn đến hai chữ số thập phân."),
-               ("Coi các đầu ra là tham số, giá trị o₂ sau một bước hạ gradient là bao nhiêu? "
-                "Làm tròn đến bốn chữ số thập phân.")],
-        "q4": ["Khi dự đoán một mẫu, đầu vào và đầu ra của mọi lớp chiếm bao nhiêu byte (số thực 4 byte)?",
-               "Tính cả các tham số thì tổng cộng bao nhiêu byte?",
-               ("Một ảnh {h} × {w} điểm ảnh được cắt thành các ô {size} × {size} và từng ô được phân loại. "
-                "Cần bao nhiêu MAC?")],
+                f"Gradient của {g('loss function')} theo đầu ra, δ = p − y, bằng bao nhiêu? "
+                "Làm tròn đến hai chữ số thập phân."),
+               (f"Coi các đầu ra là tham số, giá trị o₂ sau một bước {g('gradient descent')} là bao nhiêu? "
+                "Dùng δ₂ chưa làm tròn và làm tròn kết quả đến bốn chữ số thập phân.")],
+        "q4": [(f"Khi dự đoán một mẫu, đầu vào và đầu ra của mọi {layer} chiếm bao nhiêu byte? Mỗi giá trị là "
+                f"một số thực {{b}} byte; đầu ra của mỗi {layer} tính một lần ({g('activation function')} tính "
+                f"tại chỗ), và {layer} làm phẳng không lưu giá trị nào của riêng nó (nó chỉ là một cách nhìn "
+                f"khác vào đầu ra của {layer} trước)."),
+               "Tính cả các tham số ({b} byte mỗi tham số) thì tổng cộng bao nhiêu byte?",
+               ("Một ảnh {h} × {w} điểm ảnh được cắt thành các ô {size} × {size} và từng ô được phân loại "
+                f"(một lượt {forward} cho mỗi ô). Cần bao nhiêu MAC?")],
         "k_crops": "{images} ảnh × {crops} ảnh cắt = **{v}** mẫu.",
         "k_samples": "Mỗi ảnh cắt được giữ lại và tăng cường theo {n} cách: {crops} × ({n} + 1) = **{v}** mẫu.",
-        "k_bytes": "{s} mẫu × {size} × {size} × 3 byte = **{v}** byte.",
+        "k_bytes": "{s} mẫu × {size} × {size} × 3 giá trị × {rgb} byte = **{v}** byte.",
         "k_shapes": "Kích thước đầu ra theo công thức ⌊(n + 2p − k) / s⌋ + 1:",
-        "layer": "lớp", "shape": "đầu ra (cao × rộng × sâu)", "params": "tham số", "macs": "MAC",
+        "layer": layer, "shape": "đầu ra (cao × rộng × sâu)", "params": "tham số", "macs": "MAC",
         "k_params": "Tổng cộng: **{v}** tham số.",
-        "k_macs": "Tổng cột MAC: **{v}** MAC, tức **{f}** FLOP (1 MAC = 2 FLOP). Lớp gộp không có MAC.",
-        "k_batch": "{m} MAC × 2 (xuôi và ngược) × {n} mẫu = **{v}** MAC.",
-        "k_total": "Một epoch gồm ⌈{s} / {n}⌉ = {it} mini-batch: {b} × {it} × {e} = **{v}** MAC.",
+        "k_macs": ("Tổng cột MAC: **{v}** MAC, tức **{f}** FLOP (1 MAC = 2 FLOP). "
+                   f"{_capital(pooling_layer)} và {g('activation function')} không tính MAC."),
+        "k_batch": f"{{m}} MAC × 2 ({forward} và {backward}) × {{n}} mẫu = **{{v}}** MAC.",
+        "k_total": (f"Một epoch gồm ⌈{{s}} / {{n}}⌉ = {{it}} {g('mini-batch')}: "
+                    "{bm} × {it} × {e} = **{v}** MAC."),
         "k_grad": "p = softmax(o) = ({p1}; {p2}); y = (1; 0); δ = p − y = **({g1}; {g2})**.",
-        "k_step": "o₂ ← o₂ − η δ₂ = {o2} − {lr} × {g2} = **{v}** (đầu ra của lớp sai giảm xuống).",
-        "k_act": "Đầu vào và đầu ra của mọi lớp (lớp làm phẳng không lưu thêm giá trị): **{v}** byte.",
-        "k_all": "Cộng thêm {p} tham số × 4 byte: **{v}** byte.",
+        "k_step": "o₂ ← o₂ − η δ₂ = {o2} − {lr} × {g2} = **{v}** (đầu ra ứng với {b}, đáp án sai, giảm xuống).",
+        "k_act": (f"Đầu vào và đầu ra của mọi {layer} ({layer} làm phẳng không lưu thêm giá trị) × {{b}} byte: "
+                  "**{v}** byte."),
+        "k_all": "Cộng thêm {p} tham số × {b} byte: **{v}** byte.",
         "k_tiles": "({h} / {size}) × ({w} / {size}) = {t} ô × {m} MAC = **{v}** MAC.",
         "computed": "Mọi con số đều được tính bằng dlcourse.calc.",
-    },
-}
+    }
+
+
+def words(lang: str) -> Dict[str, Any]:
+    """The texts of ``lang``; the Vietnamese ones are built from the glossary at each call.
+
+    >>> words("en")["layer"], words("vi")["layer"] == layer_word()
+    ('layer', True)
+    """
+    return ENGLISH if lang == "en" else vietnamese_words()
 
 
 def number(value: object, lang: str) -> str:
     """A number as a reader of ``lang`` writes it: 38,400 and 0.79 in English; 38.400 and 0,79 in Vietnamese.
 
-    Negative numbers take a typographic minus sign (−), as in the questions' formulas.
+    The one number format of the exam and its key, formulas included.  ``value`` is an int,
+    a float, or a number already written the English way (a string, for a fixed number of
+    decimals).  Negative numbers take a typographic minus sign (−), as in the questions' formulas.
 
     >>> number(38400, "vi"), number(0.7858, "vi"), number(38400, "en"), number(-0.79, "vi")
     ('38.400', '0,7858', '38,400', '−0,79')
+    >>> number(1234.5, "vi"), number("0.10", "vi"), number(165191680, "vi"), number(165191680, "en")
+    ('1.234,5', '0,10', '165.191.680', '165,191,680')
     """
-    text = f"{value:,}" if isinstance(value, int) else str(value)
+    text = f"{value:,}" if _is_number(value) else str(value)
     text = text.replace("-", "\u2212", 1) if text.startswith("-") else text
     if lang == "vi":
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return text
 
 
-def _layer_lines(words: Dict[str, str], layers: Sequence[calc.Layer]) -> List[str]:
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _fill(template: str, lang: str, **values: object) -> str:
+    """``template`` filled in, every int and float written by ``number`` for ``lang``, text as it is.
+
+    >>> _fill("{n} × {x} = {v}", "vi", n=1280, x="0.5", v=640.0)
+    '1.280 × 0.5 = 640,0'
+    """
+    return template.format(**{name: number(value, lang) if _is_number(value) else value
+                              for name, value in values.items()})
+
+
+def _layer_lines(w: Dict[str, Any], layers: Sequence[calc.Layer], lang: str) -> List[str]:
     """One line per layer, numbered from 1: convolution, pooling, flatten, fully connected."""
     lines = []
     for index, layer in enumerate(layers, start=1):
         if isinstance(layer, calc.Conv2d):
-            lines.append(words["conv"].format(i=index, f=layer.out_channels, k=layer.kernel_size[0], s=layer.stride[0],
-                                              p=layer.padding[0]))
+            lines.append(_fill(w["conv"], lang, i=index, f=layer.out_channels, k=layer.kernel_size[0],
+                               s=layer.stride[0], p=layer.padding[0]))
         elif isinstance(layer, (calc.MaxPool2d, calc.AvgPool2d)):
-            kind = words["max"] if isinstance(layer, calc.MaxPool2d) else words["avg"]
-            lines.append(words["pool"].format(i=index, kind=kind, k=layer.kernel_size[0], s=layer.stride[0],
-                                              p=layer.padding[0]))
+            kind = w["max"] if isinstance(layer, calc.MaxPool2d) else w["avg"]
+            lines.append(_fill(w["pool"], lang, i=index, kind=kind, k=layer.kernel_size[0], s=layer.stride[0],
+                               p=layer.padding[0]))
         elif isinstance(layer, calc.Flatten):
-            lines.append(words["flatten"].format(i=index, j=index - 1))
+            lines.append(_fill(w["flatten"], lang, i=index, j=index - 1))
         elif layer.activation == "softmax":
-            lines.append(words["out"].format(i=index, u=layer.out_features))
+            lines.append(_fill(w["out"], lang, i=index, u=layer.out_features))
         else:
-            lines.append(words["fc"].format(i=index, u=layer.out_features, act=layer.activation))
+            lines.append(_fill(w["fc"], lang, i=index, u=layer.out_features,
+                               act=w["acts"].get(layer.activation, layer.activation)))
     return lines
 
 
@@ -184,66 +285,69 @@ def _names(exam: Exam, lang: str) -> Tuple[str, str]:
 
 
 def exam_blocks(exam: Exam, lang: str) -> List[Block]:
-    w = WORDS[lang]
+    """The exam's blocks in ``lang``: four parts of facts and questions, with the conventions the key uses."""
+    w = words(lang)
     a, b = _names(exam, lang)
-    n = lambda value: number(value, lang)  # noqa: E731
     augs = [aug[0 if lang == "en" else 1] for aug in exam.augmentations]
-    joined = (", ".join(augs[:-1]) + (" and " if lang == "en" else " và ") + augs[-1]) if len(augs) > 1 else augs[0]
+    joined = (", ".join(augs[:-1]) + w["and"] + augs[-1]) if len(augs) > 1 else augs[0]
     return [
         ("h1", w["title"].format(seed=exam.seed)),
         ("p", w["fields"]),
         ("h2", w["part1"]),
-        ("p", w["data"].format(images=n(exam.images), a=a, b=b)),
-        ("ol", [w["crop"].format(crops=n(exam.crops_per_image), size=exam.crop_size),
-                w["augment"].format(augs=joined), w["bytes"]]),
-        ("qs", w["q1"]),
+        ("p", _fill(w["data"], lang, images=exam.images, a=a, b=b)),
+        ("ol", [_fill(w["crop"], lang, crops=exam.crops_per_image, size=exam.crop_size),
+                _fill(w["augment"], lang, augs=joined), w["bytes"]]),
+        ("qs", [_fill(q, lang, rgb=exam.rgb_bytes) for q in w["q1"]]),
         ("h2", w["part2"]),
-        ("p", w["net"].format(n=len(exam.layers))),
-        ("ul", _layer_lines(w, exam.layers)),
-        ("qs", [q.format(j=_spatial_layers(exam)) for q in w["q2"]]),
+        ("p", _fill(w["net"], lang, n=len(exam.layers))),
+        ("ul", _layer_lines(w, exam.layers, lang)),
+        ("qs", [_fill(q, lang, j=_spatial_layers(exam)) for q in w["q2"]]),
         ("h2", w["part3"]),
-        ("p", w["train"].format(n=exam.batch_size, lr=n(exam.learning_rate), e=exam.epochs)),
-        ("qs", [q.format(e=exam.epochs, a=a, b=b, o1=n(exam.logits[0]), o2=n(exam.logits[1])) for q in w["q3"]]),
+        ("p", _fill(w["train"], lang, n=exam.batch_size, lr=exam.learning_rate, e=exam.epochs)),
+        ("qs", [_fill(q, lang, e=exam.epochs, a=a, b=b, o1=exam.logits[0], o2=exam.logits[1]) for q in w["q3"]]),
         ("h2", w["part4"]),
-        ("qs", [q.format(h=exam.big_image[0], w=exam.big_image[1], size=exam.crop_size) for q in w["q4"]]),
+        ("qs", [_fill(q, lang, h=exam.big_image[0], w=exam.big_image[1], size=exam.crop_size,
+                      b=exam.bytes_per_value) for q in w["q4"]]),
     ]
 
 
 def key_blocks(exam: Exam, lang: str) -> List[Block]:
-    w = WORDS[lang]
+    """The key's blocks in ``lang``: every answer, with the computation that gives it."""
+    w = words(lang)
     k = exam.answers()
+    _, wrong = _names(exam, lang)
     n = lambda value: number(value, lang)  # noqa: E731
-    rows = [[str(i), name, " × ".join(str(v) for v in _hwd(shape)), n(params), n(macs)]
+    rows = [[n(i), f"`{name}`", " × ".join(n(v) for v in _hwd(shape)), n(params), n(macs)]
             for i, (name, shape, params, macs) in enumerate(k["rows"], start=1)]
     return [
         ("h1", w["key_title"].format(seed=exam.seed)),
         ("h2", w["part1"]),
         ("qs", [
-            w["k_crops"].format(images=n(exam.images), crops=n(exam.crops_per_image), v=n(k["crops"])),
-            w["k_samples"].format(n=len(exam.augmentations), crops=n(k["crops"]), v=n(k["samples"])),
-            w["k_bytes"].format(s=n(k["samples"]), size=exam.crop_size, v=n(k["dataset_bytes"])),
+            _fill(w["k_crops"], lang, images=exam.images, crops=exam.crops_per_image, v=k["crops"]),
+            _fill(w["k_samples"], lang, n=len(exam.augmentations), crops=k["crops"], v=k["samples"]),
+            _fill(w["k_bytes"], lang, s=k["samples"], size=exam.crop_size, rgb=exam.rgb_bytes, v=k["dataset_bytes"]),
         ]),
         ("h2", w["part2"]),
         ("p", w["k_shapes"]),
         ("table", ["#", w["layer"], w["shape"], w["params"], w["macs"]], rows),
-        ("p", w["k_params"].format(v=n(k["params"]))),
+        ("p", _fill(w["k_params"], lang, v=k["params"])),
         ("h2", w["part3"]),
         ("qs", [
-            w["k_macs"].format(v=n(k["macs"]), f=n(k["flops"])),
-            w["k_batch"].format(m=n(k["macs"]), n=exam.batch_size, v=n(k["per_batch_macs"])),
-            w["k_total"].format(s=n(k["samples"]), n=exam.batch_size, it=n(k["iterations"]), b=n(k["per_batch_macs"]),
-                                e=exam.epochs, v=n(k["total_macs"])),
-            w["k_grad"].format(p1=n(k["probabilities"][0]), p2=n(k["probabilities"][1]),
-                               g1=n(f"{k['gradient'][0]:.2f}"), g2=n(f"{k['gradient'][1]:.2f}")),
-            w["k_step"].format(o2=n(exam.logits[1]), lr=n(exam.learning_rate), g2=n(k["gradient"][1]),
-                               v=n(f"{k['next_logit_1']:.4f}")),
+            _fill(w["k_macs"], lang, v=k["macs"], f=k["flops"]),
+            _fill(w["k_batch"], lang, m=k["macs"], n=exam.batch_size, v=k["per_batch_macs"]),
+            _fill(w["k_total"], lang, s=k["samples"], n=exam.batch_size, it=k["iterations"], bm=k["per_batch_macs"],
+                  e=exam.epochs, v=k["total_macs"]),
+            _fill(w["k_grad"], lang, p1=k["probabilities"][0], p2=k["probabilities"][1],
+                  g1=n(f"{k['gradient'][0]:.2f}"), g2=n(f"{k['gradient'][1]:.2f}")),
+            _fill(w["k_step"], lang, o2=exam.logits[1], lr=exam.learning_rate, g2=k["gradient"][1],
+                  v=n(f"{k['next_logit_1']:.4f}"), b=wrong),
         ]),
         ("h2", w["part4"]),
         ("qs", [
-            w["k_act"].format(v=n(k["activation_bytes"])),
-            w["k_all"].format(p=n(k["params"]), v=n(k["total_bytes"])),
-            w["k_tiles"].format(h=exam.big_image[0], w=exam.big_image[1], size=exam.crop_size, t=k["tiles"],
-                                m=n(k["macs"]), v=n(k["big_image_macs"])),
+            _fill(w["k_act"], lang, b=exam.bytes_per_value, v=k["activation_bytes"]),
+            _fill(w["k_all"], lang, p=k["params"], b=exam.bytes_per_value, v=k["total_bytes"]),
+            _fill(w["k_tiles"], lang, h=exam.big_image[0], w=exam.big_image[1], size=exam.crop_size, t=k["tiles"],
+                  m=k["macs"], v=k["big_image_macs"]),
         ]),
         ("p", f"*{w['computed']}*"),
     ]
@@ -278,7 +382,7 @@ def to_markdown(blocks: List[Block], page_breaks: bool = False) -> str:
 
 def to_html(blocks: List[Block], lang: str) -> str:
     def inline(text: str) -> str:
-        escaped = html.escape(text)
+        escaped = re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(text))
         while "**" in escaped:
             escaped = escaped.replace("**", "<strong>", 1).replace("**", "</strong>", 1)
         return escaped.replace("*", "")
