@@ -26,6 +26,7 @@ import pytest
 import yaml
 
 from dlcourse.editions import LANGUAGES, site_folder
+from dlcourse.language import vietnamese_numbers
 from dlcourse.pdf import CHROMIUM, CHROMIUM_ARGS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -181,7 +182,10 @@ def test_both_editions_of_a_page_show_the_same_computed_numbers_and_link_to_each
     english, vietnamese = built_page_facts(english_path), built_page_facts(vietnamese_path)
     # the same values, in the order each language's sentences put them (computed sentences, not
     # numbers, may be pasted in the page's language)
-    same = [sorted(n for n in facts["numbers"] if NUMBER.fullmatch(n)) for facts in (english, vietnamese)]
+    # numbers, not only computed sentences, may be pasted in the page's language); the Vietnamese
+    # edition writes them the Vietnamese way (5.000, 0,9)
+    same = [sorted(vietnamese_numbers(n) for n in english["numbers"] if NUMBER.fullmatch(n)),
+            sorted(n for n in vietnamese["numbers"] if NUMBER.fullmatch(n))]
     assert len(same[0]) >= 0.8 * len(english["numbers"])
     assert same[0] == same[1], f"{page_name}: the editions print different numbers"
     assert english["heading"] != vietnamese["heading"], f"{page_name}: the Vietnamese title is the English one"
@@ -202,3 +206,42 @@ def test_search_finds_a_chapter_in_each_edition(site, browser, edition, query, p
     results = page.eval_on_selector_all("#search-results li a", "links => links.map(a => a.href)")
     context.close()
     assert any(f"/{EDITIONS[edition]}{page_name}.html" in url for url in results), results
+
+
+ENGLISH_WORDS = {"the", "and", "of", "is", "are", "with", "from", "this", "that", "for", "which", "per",
+                 "when", "what", "each", "step", "steps", "layer", "layers", "search", "english", "fig",
+                 "figure", "table", "seconds", "parameters", "training", "accuracy", "input", "output"}
+"""Everyday English words: in the Vietnamese edition they appear only in code, in formulas, in
+the English names of terms (in parentheses, as the book gives them) and in the references."""
+
+
+def english_in_vietnamese_page(path: Path) -> List[str]:
+    """English words a reader of a Vietnamese page sees outside code, formulas, term names and references."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    main = soup.select_one("main") or soup
+    for element in main.select("pre, code, .math, math, script, style, .dlcourse-language-switch, "
+                               "a.reference, .citation, .bibtex, dl.glossary dt, .toctree-wrapper"):
+        element.decompose()
+    text = re.sub(r"\([^()]*\)", " ", main.get_text(" "))     # (English term names) stay English
+    return [word for word in re.findall(r"[A-Za-z]+", text) if word.lower() in ENGLISH_WORDS]
+
+
+@pytest.mark.parametrize("page_name", [p for p in toc_pages() if not p.endswith("bibliography")])
+def test_a_vietnamese_page_shows_no_english_outside_code_formulas_and_term_names(page_name):
+    path = HTML / "vi" / f"{page_name}.html"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `make book`, which builds both editions")
+    assert english_in_vietnamese_page(path) == [], f"{page_name}: English in the Vietnamese edition"
+    html = path.read_text(encoding="utf-8")
+    assert "Fig. " not in html and "Search this book" not in html
+    numbers = re.findall(r'<span class="caption-number">([^<]*)</span>', html)
+    assert all(number.startswith(("Hình ", "Bảng ")) for number in numbers), numbers
+
+
+def test_the_english_detector_finds_english_and_spares_code_formulas_and_term_names(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text('<main><p>Tốc độ học (learning rate) là <code>the lr</code> $x$ '
+                    '<span class="math">and</span></p><p>Fig. 3: the loss</p></main>', encoding="utf-8")
+    assert english_in_vietnamese_page(page) == ["Fig", "the"]

@@ -193,3 +193,20 @@ def test_no_page_uses_the_vietnamese_terms_the_book_replaced():
         text = path.read_text(encoding="utf-8")
         for term in replaced:
             assert term not in text, f"{path.relative_to(REPO)} uses {term!r}"
+
+
+def test_the_vietnamese_title_is_read_from_the_catalogue_even_on_a_clean_clone(tmp_path):
+    """No .mo file exists before Sphinx compiles the catalogues, after the title is needed."""
+    from types import SimpleNamespace
+
+    book_fixes = load_book_fixes()
+    po = tmp_path / "locales" / "vi" / "LC_MESSAGES" / "book" / "intro.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+                  'msgid "A book"\nmsgstr "Một cuốn sách"\n', encoding="utf-8")
+    config = SimpleNamespace(language="vi", html_title="A book", root_doc="book/intro",
+                             locale_dirs=["locales"], gettext_compact=False)
+    app = SimpleNamespace(config=config, srcdir=str(tmp_path))
+    book_fixes._translate_title(app)
+    assert config.html_title == "Một cuốn sách"
+    assert not list(tmp_path.rglob("*.mo"))

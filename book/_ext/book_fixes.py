@@ -32,7 +32,19 @@ English page reads.
 6. Translated parts and title.  sphinx-external-toc inserts the table of contents (with
 the parts' captions) after Sphinx has translated the page, so in the Vietnamese edition
 the sidebar's parts stayed English; they, and the book's title, are translated here
-with the root page's catalogue, where ``make translations`` puts them.
+with the root page's catalogue, where ``make translations`` puts them.  The catalogue is
+read from its ``.po`` file, which a clean clone has (Sphinx compiles the ``.mo`` files only
+after the title is needed).
+
+7. Each edition its figures.  While the book is built, a figure is displayed with its
+English image (``image/png``) and its Vietnamese one (an ``<img>`` in ``text/html``;
+``dlcourse.plots``); the English edition shows the first, the Vietnamese the second.
+
+8. The Vietnamese edition's own words and numbers where the code and the theme write
+them: "Hình 3" and "Bảng 2" for figure and table numbers, the search box's text, the
+numbers pasted from the notebook (``5.000``, ``0,9``), and the tables and lists a chapter's
+code writes as Markdown (headers translated with ``dlcourse.language``, numbers the
+Vietnamese way).  The glossary is sorted by the Vietnamese headwords.
 """
 
 from __future__ import annotations
@@ -46,9 +58,11 @@ from typing import Any, Dict, List, Set
 from myst_nb.ext.glue.roles import PasteRoleAny, PasteTextRole
 from sphinx import addnodes
 from sphinx.application import Sphinx
-from sphinx.locale import init as init_locale
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.i18n import docname_to_domain
 from sphinx.util import logging
+
+from dlcourse.language import vietnamese, vietnamese_html, vietnamese_numbers
 
 LOG = logging.getLogger(__name__)
 
@@ -126,11 +140,24 @@ class _PasteAnyInTranslation(_PasteInTranslation, PasteRoleAny):
     pass
 
 
-def _catalogue(app: Sphinx, docname: str) -> Any:
-    dirs = [str(Path(app.srcdir) / directory) for directory in app.config.locale_dirs]
+def _catalogue(app: Sphinx, docname: str) -> Dict[str, str]:
+    """The translations of one page's catalogue (msgid → msgstr), read from its ``.po`` file."""
+    from babel.messages.pofile import read_po
+
     domain = docname_to_domain(docname, app.config.gettext_compact)
-    catalogue, _ = init_locale(dirs, app.config.language, domain)
-    return catalogue
+    translations: Dict[str, str] = {}
+    for directory in app.config.locale_dirs:
+        po = Path(app.srcdir) / directory / app.config.language / "LC_MESSAGES" / f"{domain}.po"
+        if po.exists():
+            with po.open("rb") as file:
+                for message in read_po(file):
+                    if message.id and message.string and not message.fuzzy:
+                        translations[message.id] = message.string
+    return translations
+
+
+def _vietnamese_edition(app: Sphinx) -> bool:
+    return (app.config.language or "en") == "vi"
 
 
 def _translate_parts(app: Sphinx, doctree: Any) -> None:
@@ -140,15 +167,92 @@ def _translate_parts(app: Sphinx, doctree: Any) -> None:
     if toctrees:
         catalogue = _catalogue(app, app.env.docname)
         for node in toctrees:
-            node["caption"] = catalogue.gettext(node["caption"])
+            node["caption"] = catalogue.get(node["caption"], node["caption"])
 
 
 def _translate_title(app: Sphinx) -> None:
     if (app.config.language or "en") != "en" and app.config.html_title:
-        app.config.html_title = _catalogue(app, app.config.root_doc).gettext(app.config.html_title)
+        title = app.config.html_title
+        app.config.html_title = _catalogue(app, app.config.root_doc).get(title, title)
+
+
+def _edition_settings(app: Sphinx, config: Any) -> None:
+    """Fix 7 and the Vietnamese edition's numbering and search box (fix 8)."""
+    if (config.language or "en") == "en":
+        # a figure's English image before its Vietnamese <img> (text/html ranks first by default)
+        config.nb_mime_priority_overrides = [*config.nb_mime_priority_overrides, ("*", "image/png", 25)]
+        return
+    config.numfig_format = {"figure": "Hình %s", "table": "Bảng %s", "code-block": "Mã %s",
+                            "section": "Mục %s"}
+    options = dict(config.html_theme_options or {})
+    options["search_bar_text"] = vietnamese(options.get("search_bar_text", "Search this book..."))
+    config.html_theme_options = options
+
+
+class _VietnameseFromCode(SphinxPostTransform):
+    """Fix 8 in the Vietnamese edition: pasted numbers, and the Markdown a chapter's code writes."""
+
+    default_priority = 900  # after MyST-NB has pasted the glued values (priority 5)
+
+    def run(self, **kwargs: Any) -> None:
+        if not _vietnamese_edition(self.app):
+            return
+        from docutils import nodes
+
+        for node in list(self.document.findall(nodes.inline)):
+            if "pasted-text" in node.get("classes", []):
+                node.replace_self(nodes.inline("", vietnamese_numbers(node.astext()), classes=node["classes"]))
+        for raw in list(self.document.findall(nodes.raw)):
+            if raw.get("format") == "html" and "text_html" in raw.get("classes", []):
+                markup = vietnamese_html(raw.astext())
+                raw.replace_self(nodes.raw("", markup, format="html", classes=raw["classes"]))
+        for output in list(self.document.findall(nodes.container)):
+            if "text_markdown" not in output.get("classes", []) and "output" not in output.get("classes", []):
+                continue
+            for text in list(output.findall(nodes.Text)):
+                if isinstance(text.parent, (nodes.literal, nodes.literal_block, nodes.math)):
+                    continue
+                words = str(text).strip()
+                new = str(text).replace(words, vietnamese(words)) if words else str(text)
+                if new != str(text):
+                    text.parent.replace(text, nodes.Text(new))
+
+
+def _sort_glossary(app: Sphinx, doctree: Any, docname: str) -> None:
+    """In the Vietnamese edition, order the glossary by its (Vietnamese) headwords."""
+    if not _vietnamese_edition(app):
+        return
+    from docutils import nodes
+
+    for glossary in doctree.findall(addnodes.glossary):
+        for definitions in glossary.findall(nodes.definition_list):
+            items = list(definitions.children)
+            items.sort(key=lambda item: _vietnamese_order(item.children[0].astext()))
+            definitions.children = items
+
+
+_VIETNAMESE_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+_TONES = "\u0300\u0301\u0309\u0303\u0323"  # huyền, sắc, hỏi, ngã, nặng: a à á ả ã ạ
+
+
+def _vietnamese_order(word: str) -> List[Any]:
+    """A sort key in Vietnamese alphabetical order (a ă â b c d đ e ê …), tones after letters."""
+    import unicodedata
+
+    key: List[Any] = []
+    for char in word.lower():
+        base = unicodedata.normalize("NFD", char)
+        letter = unicodedata.normalize("NFC", "".join(c for c in base if c not in _TONES))
+        tone = next((i + 1 for i, c in enumerate(_TONES) if c in base), 0)
+        position = _VIETNAMESE_ALPHABET.find(letter)
+        key.append((0 if position >= 0 else 1, position if position >= 0 else ord(letter[:1] or " "), tone))
+    return key
 
 
 def setup(app: Sphinx) -> Dict[str, Any]:
+    app.connect("config-inited", _edition_settings)
+    app.connect("doctree-resolved", _sort_glossary)
+    app.add_post_transform(_VietnameseFromCode)
     app.connect("doctree-read", _translate_parts)
     app.connect("builder-inited", _translate_title)
     app.setup_extension("myst_nb")

@@ -238,10 +238,14 @@ def format_html(summary: Summary) -> str:
     cell = "padding:2px 12px;border-bottom:1px solid #ddd;"
     align = ("right", "left", "left", "right", "right")
     head = "".join(f'<th style="{cell}text-align:{a}">{html.escape(h)}</th>' for h, a in zip(_HEADERS, align))
+    def shown(value: str, column: int, row: int) -> str:
+        # a layer's name is its module path or its description in code: shown as code
+        return f"<code>{html.escape(value)}</code>" if column == 1 and row > 0 else html.escape(value)
+
     body = "".join(
-        "<tr>" + "".join(f'<td style="{cell}text-align:{a}">{html.escape(value)}</td>'
-                         for value, a in zip(row, align)) + "</tr>"
-        for row in _cells(summary)
+        "<tr>" + "".join(f'<td style="{cell}text-align:{a}">{shown(value, column, number)}</td>'
+                         for column, (value, a) in enumerate(zip(row, align))) + "</tr>"
+        for number, row in enumerate(_cells(summary))
     )
     totals = "<br>".join(html.escape(text) for text in _total_lines(summary))
     return (
