@@ -36,6 +36,8 @@ from typing import List, Optional, Sequence
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
+from .language import vietnamese_math, vietnamese_numbers
+
 ROOT = Path(__file__).resolve().parent.parent
 
 _ROLE = re.compile(r"\{([\w:.-]+)\}`([^`]*)`")
@@ -59,6 +61,59 @@ def _role_key(role: str, text: str) -> str:
     return f"{{{role}}}{text}"
 
 
+def _formula_key(formula: str) -> str:
+    """What a translation must keep of a formula: all but the words in ``\\text{}`` and how
+    its numbers are written (``0.9`` is ``0{,}9`` in Vietnamese)."""
+    formula = re.sub(r"\\(text|mathrm|textrm)\{[^{}]*\}", r"\\\1{}", formula)
+    return re.sub(r"(?<=\d)(?:\{[.,]\}|[.,])(?=\d)", "", formula)
+
+
+_SEGMENT = re.compile(r"(?P<role>\{[\w:.-]+\}`[^`]*`)|(?P<math>\$\$.+?\$\$|\$[^$]+\$)"
+                      r"|(?P<code>`[^`]+`)|(?P<link>\]\([^)\s]+\))", re.DOTALL)
+
+
+def vietnamese_message(message: str) -> str:
+    r"""A translation with its numbers the Vietnamese way: in its prose ``5.000`` and ``0,9``
+    (``dlcourse.language.vietnamese_numbers``), in its formulas ``0{,}9``; code, links and
+    roles (a glued number is rewritten where it is pasted) stay as they are.
+
+    >>> vietnamese_message("Sau 5,000 bước, $\\beta = 0.9$, `lr=0.01`, {glue:text}`g:.2f`.")
+    'Sau 5.000 bước, $\\beta = 0{,}9$, `lr=0.01`, {glue:text}`g:.2f`.'
+    """
+    pieces, end = [], 0
+    for match in _SEGMENT.finditer(message):
+        pieces.append(vietnamese_numbers(message[end:match.start()]))
+        pieces.append(vietnamese_math(match.group()) if match.group("math") else match.group())
+        end = match.end()
+    pieces.append(vietnamese_numbers(message[end:]))
+    return "".join(pieces)
+
+
+_NUMBER_TOKEN = re.compile(r"(?<![\w.,{])\d+(?:(?:[.,]|\{,\})\d+)+")
+"""A number with a separator: the numbers English and Vietnamese write differently."""
+
+
+def _written_numbers(message: str) -> Counter:
+    """The numbers of a message as written, outside code, links and roles (formulas included)."""
+    return Counter(_NUMBER_TOKEN.findall(_SEGMENT.sub(lambda m: m.group() if m.group("math") else " ", message)))
+
+
+def number_problem(original: str, translation: str) -> Optional[str]:
+    r"""Why the numbers of a Vietnamese translation are not its original's written the
+    Vietnamese way (``5,000`` → ``5.000``, ``0.9`` → ``0,9``, ``$0.9$`` → ``$0{,}9$``), or None.
+
+    >>> number_problem("After 5,000 steps, $\beta = 0.9$.", "Sau 5.000 bước, $\beta = 0{,}9$.") is None
+    True
+    >>> print(number_problem("After 5,000 steps, $\beta = 0.9$.", "Sau 5,000 bước, $\beta = 0.9$."))
+    numbers not written the Vietnamese way: 0.9, 5,000 (expected 0{,}9, 5.000)
+    """
+    want, have = _written_numbers(vietnamese_message(original)), _written_numbers(translation)
+    if want == have:
+        return None
+    return (f"numbers not written the Vietnamese way: {', '.join(sorted((have - want).elements()))} "
+            f"(expected {', '.join(sorted((want - have).elements()))})")
+
+
 def fixed_parts(message: str) -> Counter:
     """The parts of a message a translation must keep: roles' targets, maths, code, links.
 
@@ -69,7 +124,7 @@ def fixed_parts(message: str) -> Counter:
     """
     parts: Counter = Counter()
     without_roles = _ROLE.sub(lambda m: parts.update([_role_key(m.group(1), m.group(2))]) or " ", message)
-    without_maths = _MATH.sub(lambda m: parts.update([m.group(0)]) or " ", without_roles)
+    without_maths = _MATH.sub(lambda m: parts.update([_formula_key(m.group(0))]) or " ", without_roles)
     parts.update(f"`{code}`" for code in _CODE.findall(without_maths))
     parts.update(f"link {url}" for url in _LINK.findall(without_maths))
     return parts
@@ -138,6 +193,7 @@ def check_page(template: Catalog, translations: Optional[Catalog], page: str) ->
             report.untranslated.append(short)
         else:
             problem = markup_problem(message.id, message.string)
+            problem = "; ".join(filter(None, [problem, number_problem(message.id, message.string)])) or None
             if problem:
                 report.broken.append(f"{short}: {problem}")
             else:
