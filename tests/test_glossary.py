@@ -1,5 +1,6 @@
 """dlcourse.glossary.TERMS and the book's glossary (book/glossary.md) name every term alike, entry by entry."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -62,5 +63,24 @@ def test_the_comparison_fails_on_a_renamed_added_or_removed_term():
 def test_an_unknown_term_names_itself_and_where_terms_are_defined():
     assert glossary.vietnamese("cross-entropy") == dict(glossary_pairs(GLOSSARY.read_text(encoding="utf-8")))[
         "cross-entropy"]
-    with pytest.raises(ValueError, match=r"'flatten' is not a glossary term.*book/glossary\.md"):
-        glossary.vietnamese("flatten")
+    with pytest.raises(ValueError, match=r"'heavy ball' is not a glossary term.*book/glossary\.md"):
+        glossary.vietnamese("heavy ball")
+
+
+KEY_TERM_ROW = re.compile(r"^\| \{term\}`([^`<]+?)(?: <([^>]+)>)?` \| ([^|]+?) \|$", re.M)
+
+
+@pytest.mark.parametrize("chapter", sorted(p.name for p in GLOSSARY.parent.glob("*.md") if p.name != "glossary.md"))
+def test_each_chapters_key_terms_use_the_glossarys_vietnamese_names(chapter):
+    """A chapter's key-term table (| {term}`english` | vietnamese |) says what the glossary says
+    (a note in parentheses may follow the name)."""
+    rows = KEY_TERM_ROW.findall((GLOSSARY.parent / chapter).read_text(encoding="utf-8"))
+    pairs = dict(glossary_pairs(GLOSSARY.read_text(encoding="utf-8")))
+    wrong = {}
+    for shown, target, vietnamese in rows:
+        term = target or shown
+        headword = next((h for h in pairs if h.lower() == term.lower()), None)
+        name = pairs.get(headword)
+        if name is None or not (vietnamese == name or vietnamese.startswith(f"{name} (")):
+            wrong[term] = (vietnamese, pairs.get(headword))
+    assert wrong == {}, f"{chapter}: key terms named otherwise than in the glossary (table, glossary): {wrong}"

@@ -97,21 +97,12 @@ ENGLISH: Dict[str, Any] = {
 
 
 def layer_word() -> str:
-    """The glossary's Vietnamese word for *layer*: ``TERMS["layer"]``, or the word its layer terms start with.
+    """The glossary's Vietnamese word for *layer* (never *lớp*, which is also a class).
 
-    The glossary names "hidden layer" and "output layer"; the word they share is the one the
-    book uses for a layer of any kind (never *lớp*, which is also a class).
-
-    >>> layer_word() == glossary.vietnamese("hidden layer").split()[0]
+    >>> layer_word() == glossary.vietnamese("layer") == glossary.vietnamese("hidden layer").split()[0]
     True
     """
-    if "layer" in glossary.TERMS:
-        return glossary.vietnamese("layer")
-    heads = {glossary.vietnamese(term).split()[0] for term in ("hidden layer", "output layer")}
-    if len(heads) != 1:
-        raise ValueError(f"the glossary's layer terms start with different words {sorted(heads)}: "
-                         "give book/glossary.md and dlcourse.glossary.TERMS an entry for 'layer'")
-    return heads.pop()
+    return glossary.vietnamese("layer")
 
 
 def _capital(text: str) -> str:
@@ -128,11 +119,12 @@ def vietnamese_words() -> Dict[str, Any]:
     """
     g = glossary.vietnamese
     layer = layer_word()
-    vector = g("context vector").split()[0]  # véc-tơ ngữ cảnh: the glossary's word for a vector
+    vector = g("vector")
     pooling_layer = f"{layer} {g('pooling')}"
     backward = g("backpropagation")
-    forward = "lan truyền xuôi"  # no glossary entry for the forward pass: the counterpart of backpropagation's name
-    fc = "kết nối đầy đủ"  # fully connected, flatten, filter, neuron, epoch, parameter: not glossary entries
+    forward = g("forward pass")
+    fc = g("fully connected layer").removeprefix(f"{layer} ")  # "kết nối đầy đủ", after "tầng" or alone
+    neuron, flatten, parameter = g("neuron"), g("flatten"), g("parameter")
     return {
         "title": "Đề thi học sâu · đề số {seed}",
         "key_title": "Đáp án · đề số {seed}",
@@ -156,16 +148,16 @@ def vietnamese_words() -> Dict[str, Any]:
                 "Mọi mẫu đều được lưu, mỗi giá trị RGB {rgb} byte.")],
         "net": f"Mạng có {{n}} {layer} (đầu vào là {layer} 0):",
         "conv": (f"{layer} {{i}}: {g('convolution')} với {g('activation function')} {g('rectified linear unit')}, "
-                 f"{{f}} bộ lọc {{k}} × {{k}}, {g('stride')} {{s}}, {g('padding')} {{p}}"),
+                 f"{{f}} {g('filter')} {{k}} × {{k}}, {g('stride')} {{s}}, {g('padding')} {{p}}"),
         "pool": f"{layer} {{i}}: {{kind}}, cửa sổ {{k}} × {{k}}, {g('stride')} {{s}}, {g('padding')} {{p}}",
         "max": g("max pooling"), "avg": g("average pooling"),
-        "flatten": (f"{layer} {{i}}: làm phẳng: đầu ra của {layer} {{j}} thành một {vector} "
+        "flatten": (f"{layer} {{i}}: {flatten}: đầu ra của {layer} {{j}} thành một {vector} "
                     "gồm cao × rộng × sâu giá trị"),
-        "fc": f"{layer} {{i}}: {fc}, {{u}} nơ-ron, {g('activation function')} {{act}}",
-        "out": f"{layer} {{i}}: {g('output layer')} {fc}, {{u}} nơ-ron, {g('softmax')}",
+        "fc": f"{layer} {{i}}: {fc}, {{u}} {neuron}, {g('activation function')} {{act}}",
+        "out": f"{layer} {{i}}: {g('output layer')} {fc}, {{u}} {neuron}, {g('softmax')}",
         "acts": {"relu": g("rectified linear unit"), "tanh": "tanh"},
         "q2": [f"Cho biết kích thước đầu ra của các {layer} 1 đến {{j}} theo quy ước cao × rộng × sâu.",
-               f"Tổng số tham số ({g('weight')} và {g('bias')}) của cả mạng là bao nhiêu?"],
+               f"Tổng số {parameter} ({g('weight')} và {g('bias')}) của cả mạng là bao nhiêu?"],
         "train": (f"Mạng được huấn luyện bằng {g('stochastic gradient descent')} (SGD) với {g('mini-batch')} "
                   f"{{n}} mẫu, {g('learning rate')} {{lr}}, trong {{e}} epoch, dùng {g('softmax')} và "
                   f"{g('loss function')} {g('cross-entropy')}. Giả sử {backward} tốn chi phí bằng {forward}. "
@@ -181,21 +173,21 @@ def vietnamese_words() -> Dict[str, Any]:
                ("Một ảnh {a} cho đầu ra o₁ = {o1} ({a}) và o₂ = {o2} ({b}). "
                 f"Gradient của {g('loss function')} theo đầu ra, δ = p − y, bằng bao nhiêu? "
                 "Làm tròn đến hai chữ số thập phân."),
-               (f"Coi các đầu ra là tham số, giá trị o₂ sau một bước {g('gradient descent')} là bao nhiêu? "
+               (f"Coi các đầu ra là {parameter}, giá trị o₂ sau một bước {g('gradient descent')} là bao nhiêu? "
                 "Dùng δ₂ chưa làm tròn và làm tròn kết quả đến bốn chữ số thập phân.")],
         "q4": [(f"Khi dự đoán một mẫu, đầu vào và đầu ra của mọi {layer} chiếm bao nhiêu byte? Mỗi giá trị là "
                 f"một số thực {{b}} byte; đầu ra của mỗi {layer} tính một lần ({g('activation function')} tính "
-                f"tại chỗ), và {layer} làm phẳng không lưu giá trị nào của riêng nó (nó chỉ là một cách nhìn "
+                f"tại chỗ), và {layer} {flatten} không lưu giá trị nào của riêng nó (nó chỉ là một cách nhìn "
                 f"khác vào đầu ra của {layer} trước)."),
-               "Tính cả các tham số ({b} byte mỗi tham số) thì tổng cộng bao nhiêu byte?",
+               f"Tính cả các {parameter} ({{b}} byte mỗi {parameter}) thì tổng cộng bao nhiêu byte?",
                ("Một ảnh {h} × {w} điểm ảnh được cắt thành các ô {size} × {size} và từng ô được phân loại "
                 f"(một lượt {forward} cho mỗi ô). Cần bao nhiêu MAC?")],
         "k_crops": "{images} ảnh × {crops} ảnh cắt = **{v}** mẫu.",
         "k_samples": "Mỗi ảnh cắt được giữ lại và tăng cường theo {n} cách: {crops} × ({n} + 1) = **{v}** mẫu.",
         "k_bytes": "{s} mẫu × {size} × {size} × 3 giá trị × {rgb} byte = **{v}** byte.",
         "k_shapes": "Kích thước đầu ra theo công thức ⌊(n + 2p − k) / s⌋ + 1:",
-        "layer": layer, "shape": "đầu ra (cao × rộng × sâu)", "params": "tham số", "macs": "MAC",
-        "k_params": "Tổng cộng: **{v}** tham số.",
+        "layer": layer, "shape": "đầu ra (cao × rộng × sâu)", "params": parameter, "macs": "MAC",
+        "k_params": f"Tổng cộng: **{{v}}** {parameter}.",
         "k_macs": ("Tổng cột MAC: **{v}** MAC, tức **{f}** FLOP (1 MAC = 2 FLOP). "
                    f"{_capital(pooling_layer)} và {g('activation function')} không tính MAC."),
         "k_batch": f"{{m}} MAC × 2 ({forward} và {backward}) × {{n}} mẫu = **{{v}}** MAC.",
@@ -203,9 +195,9 @@ def vietnamese_words() -> Dict[str, Any]:
                     "{bm} × {it} × {e} = **{v}** MAC."),
         "k_grad": "p = softmax(o) = ({p1}; {p2}); y = (1; 0); δ = p − y = **({g1}; {g2})**.",
         "k_step": "o₂ ← o₂ − η δ₂ = {o2} − {lr} × {g2} = **{v}** (đầu ra ứng với {b}, đáp án sai, giảm xuống).",
-        "k_act": (f"Đầu vào và đầu ra của mọi {layer} ({layer} làm phẳng không lưu thêm giá trị) × {{b}} byte: "
+        "k_act": (f"Đầu vào và đầu ra của mọi {layer} ({layer} {flatten} không lưu thêm giá trị) × {{b}} byte: "
                   "**{v}** byte."),
-        "k_all": "Cộng thêm {p} tham số × {b} byte: **{v}** byte.",
+        "k_all": f"Cộng thêm {{p}} {parameter} × {{b}} byte: **{{v}}** byte.",
         "k_tiles": "({h} / {size}) × ({w} / {size}) = {t} ô × {m} MAC = **{v}** MAC.",
         "computed": "Mọi con số đều được tính bằng dlcourse.calc.",
     }
