@@ -135,6 +135,7 @@ def test_the_catalogues_numbers_must_be_the_originals_written_the_vietnamese_way
 
 def test_the_vietnamese_glossary_is_in_vietnamese_alphabetical_order():
     order = load_book_fixes()._vietnamese_order
-    words = ["đệm", "dừng sớm", "ẩn", "bước nhảy", "an", "ăn", "bà", "ba", "bá", "ạ", "ứng", "uống"]
-    assert sorted(words, key=order) == ["an", "ạ", "ăn", "ẩn", "ba", "bà", "bá", "bước nhảy", "dừng sớm",
-                                        "đệm", "uống", "ứng"]
+    words = ["đệm", "dừng sớm", "ẩn", "bước nhảy", "an", "ăn", "bà", "ba", "bá", "ạ", "ứng", "uống",
+             "chuẩn hoá", "chú ý"]
+    assert sorted(words, key=order) == ["ạ", "an", "ăn", "ẩn", "ba", "bà", "bá", "bước nhảy", "chú ý",
+                                        "chuẩn hoá", "dừng sớm", "đệm", "uống", "ứng"]

@@ -236,16 +236,20 @@ _TONES = "\u0300\u0301\u0309\u0303\u0323"  # huyền, sắc, hỏi, ngã, nặng
 
 
 def _vietnamese_order(word: str) -> List[Any]:
-    """A sort key in Vietnamese alphabetical order (a ă â b c d đ e ê …), tones after letters."""
+    """A sort key in Vietnamese dictionary order: syllable by syllable, the letters first
+    (a ă â b c d đ e ê …), then the tone (a à á ả ã ạ)."""
     import unicodedata
 
     key: List[Any] = []
-    for char in word.lower():
-        base = unicodedata.normalize("NFD", char)
-        letter = unicodedata.normalize("NFC", "".join(c for c in base if c not in _TONES))
-        tone = next((i + 1 for i, c in enumerate(_TONES) if c in base), 0)
-        position = _VIETNAMESE_ALPHABET.find(letter)
-        key.append((0 if position >= 0 else 1, position if position >= 0 else ord(letter[:1] or " "), tone))
+    for syllable in word.lower().split():
+        letters, tones = [], []
+        for char in syllable:
+            base = unicodedata.normalize("NFD", char)
+            letter = unicodedata.normalize("NFC", "".join(c for c in base if c not in _TONES))
+            position = _VIETNAMESE_ALPHABET.find(letter)
+            letters.append((0, position) if position >= 0 else (1, ord(letter[:1] or " ")))
+            tones.append(next((i + 1 for i, c in enumerate(_TONES) if c in base), 0))
+        key.append((letters, tones))
     return key
 
 
