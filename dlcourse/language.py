@@ -193,6 +193,7 @@ VIETNAMESE: Dict[str, str] = {
     "standardised": "chuẩn hoá",
     # initialisation, activations, recurrent cells
     "naive N({}, {})": "đơn giản N({}, {})",
+    "tiny N(0, 0.01²)": "nhỏ N(0; 0,01²)",
     "layer k": "tầng k",
     "std of $A^{(k)}$": "độ lệch chuẩn của $A^{(k)}$",
     "std of $\\partial L / \\partial A^{(k)}$": "độ lệch chuẩn của $\\partial L / \\partial A^{(k)}$",
