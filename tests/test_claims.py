@@ -49,6 +49,7 @@ INVENTORY = {
         ("check", "the degree-9 fit did worse on new points than the cubic"),
     ],
     "optimisers": [
+        ("check", "within 10 % at every batch size"),
         ("check", "at every one of its"),
         ("check", "Nesterov ends closest"),
         ("check", "never crosses it and heads straight down the valley"),
@@ -61,6 +62,8 @@ INVENTORY = {
         ("check", "divided it three times"),
     ],
     "recurrent": [
+        ("check", "It is the start of the sequence that matters, not the distance"),
+        ("check", "so their curves have no bend"),
         ("check", "stays close to guessing on every one of the"),
         ("check", "its loss stays near"),
         ("sentence", "gated_reading"),
