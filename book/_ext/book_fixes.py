@@ -43,8 +43,10 @@ English image (``image/png``) and its Vietnamese one (an ``<img>`` in ``text/htm
 8. The Vietnamese edition's own words and numbers where the code and the theme write
 them: "Hình 3" and "Bảng 2" for figure and table numbers, the search box's text, the
 numbers pasted from the notebook (``5.000``, ``0,9``), and the tables and lists a chapter's
-code writes as Markdown (headers translated with ``dlcourse.language``, numbers the
-Vietnamese way).  The glossary is sorted by the Vietnamese headwords.
+code writes as Markdown or HTML (translated with ``dlcourse.language``, numbers the
+Vietnamese way).  What a cell outputs is therefore no message of the catalogues: its
+numbers are computed, and a catalogue would go out of date with every measurement.  The
+glossary is sorted by the Vietnamese headwords.
 """
 
 from __future__ import annotations
@@ -218,6 +220,16 @@ class _VietnameseFromCode(SphinxPostTransform):
                     text.parent.replace(text, nodes.Text(new))
 
 
+def _outputs_are_not_messages(app: Sphinx, doctree: Any) -> None:
+    """Fix 8: the text of cells' outputs is translated by ``_VietnameseFromCode``, not by the catalogues."""
+    from docutils import nodes
+
+    for output in doctree.findall(nodes.container):
+        if {"cell_output", "output"} & set(output.get("classes", [])):
+            for element in output.findall(nodes.TextElement):
+                element["translatable"] = False
+
+
 def _sort_glossary(app: Sphinx, doctree: Any, docname: str) -> None:
     """In the Vietnamese edition, order the glossary by its (Vietnamese) headwords."""
     if not _vietnamese_edition(app):
@@ -256,6 +268,7 @@ def _vietnamese_order(word: str) -> List[Any]:
 def setup(app: Sphinx) -> Dict[str, Any]:
     app.connect("config-inited", _edition_settings)
     app.connect("doctree-resolved", _sort_glossary)
+    app.connect("doctree-read", _outputs_are_not_messages)
     app.add_post_transform(_VietnameseFromCode)
     app.connect("doctree-read", _translate_parts)
     app.connect("builder-inited", _translate_title)
