@@ -339,3 +339,121 @@ def test_per_weight_rates_see_the_valley_only_when_it_lies_along_the_axes():
     assert aligned[1] / aligned[0] > 10                 # the steep weight's sum is far larger
     assert 0.5 < tilted[1] / tilted[0] < 2              # tilted: both weights see both directions
     assert "tilt it by 45°" in prose("optimisers")
+
+
+# ---------------------------------------------------------------- foundations taught where first used
+
+def test_the_hessian_and_its_eigenvectors_are_taught_before_the_learning_rate_limit():
+    text = prose("neural_nets")
+    assert text.index("eigenvector") < text.index("2 / \\lambda_\\text{max}")
+    # a 2 x 2 Hessian: its eigenvectors are the directions of extreme curvature, v^T H v
+    H = np.array([[3.0, 1.0], [1.0, 3.0]])
+    values, vectors = np.linalg.eigh(H)
+    assert np.allclose(values, [2.0, 4.0])
+    for value, vector in zip(values, vectors.T):
+        assert np.isclose(vector @ H @ vector, value)
+
+
+def test_an_ema_starts_biased_towards_zero_by_beta_to_the_t():
+    text = prose("optimisers")
+    assert "Exponential moving average" in text or "exponential moving average" in text
+    beta, ema = 0.9, 0.0
+    for _ in range(5):
+        ema = beta * ema + (1 - beta) * 1.0
+    assert np.isclose(ema, 1 - beta ** 5)                  # the weights sum to 1 - beta^t
+    assert np.isclose(ema / (1 - beta ** 5), 1.0)          # bias correction undoes it
+
+
+def test_the_noise_of_a_mean_of_b_gradients_falls_as_one_over_b():
+    assert "\\frac{\\sigma^2}{B}" in prose("optimisers")
+    rng = np.random.default_rng(0)
+    samples = rng.normal(size=(20_000, 64))
+    for batch in (1, 4, 16, 64):
+        means = samples[:, :batch].mean(axis=1)
+        assert abs(means.var() - 1 / batch) < 0.1 / batch
+
+
+def test_the_chain_rule_multiplies_jacobians_in_order():
+    import torch
+
+    assert "Jacobian" in prose("backprop").split("Step 1")[0]
+    x = torch.tensor([0.3, -0.2], requires_grad=True)
+    W = torch.tensor([[1.0, 2.0], [-1.0, 0.5]])
+    y = torch.tanh(W @ x)
+    J_by_hand = torch.diag(1 - y.detach() ** 2) @ W          # d tanh(u)/du times du/dx
+    J = torch.autograd.functional.jacobian(lambda v: torch.tanh(W @ v), x)
+    assert torch.allclose(J, J_by_hand)
+
+
+def test_an_embedding_lookup_is_a_one_hot_vector_times_the_table():
+    import torch
+
+    text = prose("recurrent")
+    assert "one-hot" in text and "nn.Embedding" in text
+    table = torch.nn.Embedding(5, 3)
+    tokens = torch.tensor([3, 0, 3])
+    product = torch.nn.functional.one_hot(tokens, 5).float() @ table.weight
+    assert torch.equal(table(tokens), product)
+
+
+def test_truncated_bptt_sends_no_gradient_past_the_detached_state():
+    import torch
+
+    assert "h.detach()" in prose("recurrent")
+    cell = torch.nn.RNNCell(2, 3)
+    inputs = torch.randn(8, 2, requires_grad=True)
+    h = None
+    for t in range(8):
+        if t == 4:
+            h = h.detach()
+        h = cell(inputs[t], h)
+    h.sum().backward()
+    reached = inputs.grad.abs().sum(dim=1) > 0
+    assert reached.tolist() == [False] * 4 + [True] * 4
+
+
+def test_teacher_forcing_and_layer_normalisation_are_defined_in_the_attention_chapter():
+    import torch
+
+    text = prose("attention")
+    assert "teacher forcing" in text.lower() and "layer normalisation" in text.lower()
+    x = torch.tensor([[1.0, 2.0, 3.0, 6.0]])
+    by_hand = (x - x.mean()) / torch.sqrt(x.var(unbiased=False) + 1e-5)
+    assert torch.allclose(torch.nn.LayerNorm(4)(x), by_hand, atol=1e-6)
+
+
+def test_the_gpu_chapter_teaches_its_execution_model_formats_collectives_and_processes():
+    import torch
+
+    text = prose("gpus")
+    for words in ("warps", "blocks", "global interpreter lock", "reduce-scatter", "all-gather", "broadcast"):
+        assert words in text, words
+    # formats from their bits: (exponent, mantissa) -> eps, max, smallest normal
+    for dtype, (e, m) in {torch.float32: (8, 23), torch.bfloat16: (8, 7), torch.float16: (5, 10)}.items():
+        bias = 2 ** (e - 1) - 1
+        info = torch.finfo(dtype)
+        assert (info.eps, info.max, info.tiny) == (2.0 ** -m, (2 - 2.0 ** -m) * 2.0 ** bias, 2.0 ** (1 - bias))
+    # an all-reduce is a reduce-scatter followed by an all-gather
+    parts = [torch.arange(4.0) + 10 * rank for rank in range(4)]
+    total = sum(parts)
+    assert torch.equal(torch.cat(list(total.chunk(4))), total)
+
+
+def test_the_bend_of_the_gradient_norm_curves_is_explained_by_the_zero_start():
+    import torch
+
+    text = prose("recurrent")
+    assert "It is the start of the sequence that matters, not the distance" in text
+    # a tanh RNN with W = 2Q: slopes near 1 after the first step, saturated later
+    torch.manual_seed(0)
+    q, _ = torch.linalg.qr(torch.randn(16, 16))
+    cell = torch.nn.RNNCell(4, 16, nonlinearity="tanh")
+    with torch.no_grad():
+        cell.weight_hh.copy_(2 * q)
+        cell.bias_hh.zero_()
+        cell.bias_ih.zero_()
+        h, slopes = torch.zeros(1, 16), []
+        for x in torch.randn(40, 1, 4):
+            h = cell(x, h)
+            slopes.append((1 - h ** 2).mean().item())
+    assert slopes[0] > np.mean(slopes[9:]) + 0.2

@@ -7,6 +7,7 @@ repository's own catalogues are read as they are, without a build.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -203,3 +204,18 @@ def test_the_single_page_is_moved_where_its_links_lead(tmp_path):
 def test_publishing_an_edition_that_was_not_built_says_so(tmp_path):
     with pytest.raises(ValueError, match="build it first"):
         editions.publish("vi", tmp_path)
+
+
+def test_the_vietnamese_catalogues_use_the_terms_the_glossary_chose():
+    """bias is 'hệ số điều chỉnh' ('độ lệch' is the standard deviation's), recurrent 'hồi tiếp'
+    ('hồi quy' is regression's), vanishing 'tiêu biến' ('triệt tiêu' is cancelling's)."""
+    rival = {r"độ lệch(?! chuẩn)": "bias", r"hồi quy(?! logistic| tuyến tính)": "recurrent",
+             r"triệt tiêu(?! lẫn nhau| nhau)": "vanishing"}
+    found = []
+    for path in sorted((LOCALES / "book").glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                for pattern, term in rival.items():
+                    if message.id and re.search(pattern, message.string or "", flags=re.I):
+                        found.append((path.stem, term, message.string[:60]))
+    assert found == []
