@@ -160,7 +160,7 @@ VIETNAMESE: Dict[str, str] = {
     "{} × {} × {} (the right MACs)": "{} × {} × {} (số MAC đúng)",
     "{} × {} (forward only)": "{} × {} (chỉ lan truyền xuôi)",
     "{} × {} batches × {} ({} samples)": "{} × {} batch × {} ({} mẫu)",
-    "{} − {} × (−{}): δ of HG used": "{} − {} × (−{}): dùng δ của HG",
+    "{} − {} × ({}): δ of HG used": "{} − {} × ({}): dùng δ của HG",
     "{} − {} × {}, its own second line": "{} − {} × {}, dòng thứ hai của chính đáp án",
     "values with {} × {}, not × {} bytes": "số giá trị với {} × {}, chưa nhân {} byte",
     "{} × {} + {} (a count)": "{} × {} + {} (một số đếm)",

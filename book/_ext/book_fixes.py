@@ -209,10 +209,12 @@ class _VietnameseFromCode(SphinxPostTransform):
                 markup = vietnamese_html(raw.astext())
                 raw.replace_self(nodes.raw("", markup, format="html", classes=raw["classes"]))
         for output in list(self.document.findall(nodes.container)):
-            if "text_markdown" not in output.get("classes", []) and "output" not in output.get("classes", []):
+            if "cell_output" not in output.get("classes", []):
                 continue
             for text in list(output.findall(nodes.Text)):
-                if isinstance(text.parent, (nodes.literal, nodes.literal_block, nodes.math)):
+                if isinstance(text.parent, (nodes.literal, nodes.literal_block, nodes.math, nodes.raw)):
+                    continue
+                if _in_caption(text):
                     continue
                 words = str(text).strip()
                 new = str(text).replace(words, vietnamese(words)) if words else str(text)
@@ -225,9 +227,20 @@ def _outputs_are_not_messages(app: Sphinx, doctree: Any) -> None:
     from docutils import nodes
 
     for output in doctree.findall(nodes.container):
-        if {"cell_output", "output"} & set(output.get("classes", [])):
+        if "cell_output" in output.get("classes", []):
             for element in output.findall(nodes.TextElement):
-                element["translatable"] = False
+                if not _in_caption(element):  # a figure's caption is the chapter's prose
+                    element["translatable"] = False
+
+
+def _in_caption(node: Any) -> bool:
+    from docutils import nodes
+
+    while node is not None:
+        if isinstance(node, (nodes.caption, nodes.legend)):
+            return True
+        node = node.parent
+    return False
 
 
 def _sort_glossary(app: Sphinx, doctree: Any, docname: str) -> None:
