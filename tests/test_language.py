@@ -139,3 +139,19 @@ def test_the_vietnamese_glossary_is_in_vietnamese_alphabetical_order():
              "chuẩn hoá", "chú ý"]
     assert sorted(words, key=order) == ["ạ", "an", "ăn", "ẩn", "ba", "bà", "bá", "bước nhảy", "chú ý",
                                         "chuẩn hoá", "dừng sớm", "đệm", "uống", "ứng"]
+
+
+def test_the_built_vietnamese_glossary_is_in_vietnamese_order():
+    from bs4 import BeautifulSoup
+
+    from tests.test_book_browser import HTML
+
+    page = HTML / "vi" / "book" / "glossary.html"
+    if not page.exists():
+        pytest.fail(f"{page} is missing: run `make book`, which builds both editions")
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    names = [dt.get_text(" ", strip=True).removesuffix("#").strip().split(" (")[0]
+             for dt in soup.select("dl.glossary dt")]
+    order = load_book_fixes()._vietnamese_order
+    assert len(names) >= 90 and names == sorted(names, key=order)
+    assert names.index("tầng") < names.index("tầng kết nối đầy đủ")

@@ -252,7 +252,8 @@ def _sort_glossary(app: Sphinx, doctree: Any, docname: str) -> None:
     for glossary in doctree.findall(addnodes.glossary):
         for definitions in glossary.findall(nodes.definition_list):
             items = list(definitions.children)
-            items.sort(key=lambda item: _vietnamese_order(item.children[0].astext()))
+            # by the Vietnamese name, not the English one in brackets after it
+            items.sort(key=lambda item: _vietnamese_order(item.children[0].astext().split(" (")[0]))
             definitions.children = items
 
 
