@@ -21,6 +21,7 @@ import re
 from typing import Any, Dict, List, Sequence, Tuple
 
 from dlcourse import calc, glossary
+from dlcourse.language import vietnamese_numbers
 
 from .generator import Exam
 
@@ -226,9 +227,7 @@ def number(value: object, lang: str) -> str:
     """
     text = f"{value:,}" if _is_number(value) else str(value)
     text = text.replace("-", "\u2212", 1) if text.startswith("-") else text
-    if lang == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return vietnamese_numbers(text) if lang == "vi" else text
 
 
 def _is_number(value: object) -> bool:
