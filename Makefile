@@ -28,25 +28,25 @@ BOOK_THREADS ?=
 BOOK_ENV = $(if $(BOOK_THREADS),OMP_NUM_THREADS=$(BOOK_THREADS) MKL_NUM_THREADS=$(BOOK_THREADS))
 book: $(STAMP)
 	$(BOOK_ENV) $(BIN)/jupyter-book build . --warningiserror --keep-going
-	$(BOOK_ENV) $(BIN)/python -m dlcourse.editions vi
+	$(BOOK_ENV) $(BIN)/python -m dlcourse.book.editions vi
 	@echo "The book is in _build/html: open _build/html/index.html (English) or _build/html/vi/index.html (Tiếng Việt)."
 
 # Each edition as one PDF (_build/pdf/dlcourse-en.pdf, dlcourse-vi.pdf), printed by Chromium
 # from the single-page build.
 pdf: $(STAMP) system-deps book
-	$(BIN)/python -m dlcourse.editions singlehtml en vi
-	$(BIN)/python -m dlcourse.pdf en vi
+	$(BIN)/python -m dlcourse.book.editions singlehtml en vi
+	$(BIN)/python -m dlcourse.book.pdf en vi
 
 # After an English edit: bring the Vietnamese catalogues up to date (changed messages become
 # fuzzy, new ones empty), then translate them in locales/vi/LC_MESSAGES/book/<page>.po.
 translations: $(STAMP)
-	$(BIN)/python -m dlcourse.editions gettext
+	$(BIN)/python -m dlcourse.book.editions gettext
 	$(BIN)/sphinx-intl update -p _build/gettext -l vi -d locales
 
 # Fails when a page of the Vietnamese edition has an untranslated, fuzzy or broken message.
 translations-check: $(STAMP)
-	$(BIN)/python -m dlcourse.editions gettext
-	$(BIN)/python -m dlcourse.translations check
+	$(BIN)/python -m dlcourse.book.editions gettext
+	$(BIN)/python -m dlcourse.book.translations check
 
 # The seed exam's network, answered by dlcourse-calc.
 demo: $(STAMP)
@@ -65,6 +65,7 @@ unit: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser)
 # and bubblewrap, the sandbox graded notebooks run in.

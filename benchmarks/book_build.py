@@ -2,7 +2,7 @@
 
 The repository's files (what git tracks, and new files it does not ignore) are copied into a
 temporary folder and built there, so the book in ``_build/`` is left alone.  Each build is
-``jupyter-book build`` (English; executes the chapters) then ``python -m dlcourse.editions vi``
+``jupyter-book build`` (English; executes the chapters) then ``python -m dlcourse.book.editions vi``
 (Vietnamese, from the same cache), as in the Makefile.  Printed: every chapter's execution
 time (from the execution cache), the cold and the warm totals, and the targets on two cores
 of a CPU without fast float16: a chapter within 60 s, a cold build within 5 minutes, a warm
@@ -53,7 +53,7 @@ def run(command: List[str], root: Path, env: Dict[str, str]) -> float:
 def build_both(root: Path, env: Dict[str, str]) -> Dict[str, float]:
     bin_dir = Path(sys.executable).parent
     english = run([str(bin_dir / "jupyter-book"), "build", str(root), "--warningiserror", "--keep-going"], root, env)
-    vietnamese = run([sys.executable, "-m", "dlcourse.editions", "vi"], root, env)
+    vietnamese = run([sys.executable, "-m", "dlcourse.book.editions", "vi"], root, env)
     return {"English": english, "Vietnamese": vietnamese}
 
 

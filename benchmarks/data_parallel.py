@@ -1,6 +1,6 @@
 """Steps per second of DDP with 1 and 2 CPU processes, the all-reduce's cost, and a pipeline's measured bubble.
 
-Each data-parallel row trains ``dlcourse.parallel``'s MLP (64 -> 256 -> 4 classes, about 17.7k
+Each data-parallel row trains ``dlcourse.hardware.parallel``'s MLP (64 -> 256 -> 4 classes, about 17.7k
 parameters) for 100 steps at one global batch, split over 1 or 2 processes (one thread each,
 gloo over localhost); the rate leaves out the first step.  Two processes can at most double
 the rate, and only with two idle cores: on a shared 2-core machine they compete with
@@ -20,9 +20,18 @@ import time
 
 import torch
 import torch.distributed as dist
+from torch import nn
 
-from dlcourse.parallel import (PipelineConfig, TrainConfig, bubble_fraction, idle_fractions, make_mlp,
-                               pipeline_local, run_local, train_data_parallel)
+from dlcourse.hardware.parallel import (
+    PipelineConfig,
+    TrainConfig,
+    bubble_fraction,
+    idle_fractions,
+    pipeline_local,
+    run_local,
+    train_data_parallel,
+)
+from dlcourse.models.small import mlp
 
 CONFIG = TrainConfig(steps=100, samples=8192, features=64, hidden=256, classes=4, lr=0.05, device="cpu")
 BATCHES = (64, 256, 1024)
@@ -42,7 +51,8 @@ def time_all_reduce(numel: int, repeats: int) -> float:
 
 
 def main() -> None:
-    numel = sum(p.numel() for p in make_mlp([CONFIG.features, CONFIG.hidden, CONFIG.classes]).parameters())
+    model = mlp([CONFIG.features, CONFIG.hidden, CONFIG.classes], nn.Tanh, seed=CONFIG.seed)
+    numel = sum(p.numel() for p in model.parameters())
     all_reduce = run_local(time_all_reduce, 2, numel, REPEATS)[0]
     print(f"MLP {CONFIG.features}-{CONFIG.hidden}-{CONFIG.classes}, {numel} parameters; "
           f"all-reduce of {numel * 4 / 1024:.0f} KiB between 2 processes (gloo): {all_reduce * 1e3:.3f} ms")

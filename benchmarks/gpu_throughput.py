@@ -2,7 +2,7 @@
 
 Prints the device it measured on, a table of sizes x dtypes (median GFLOP/s, with the
 slowest and fastest repeat), the copy bandwidth, the measured ridge point, and the
-published peaks of ``dlcourse.gpu.PUBLISHED_GPUS`` beside them (labelled published).
+published peaks of ``dlcourse.hardware.gpu.PUBLISHED_GPUS`` beside them (labelled published).
 
     python benchmarks/gpu_throughput.py                       # the best device here
     python benchmarks/gpu_throughput.py --device cpu --sizes 256 512 --nbytes 268435456
@@ -16,7 +16,7 @@ from typing import List, Optional
 
 import torch
 
-from dlcourse import gpu
+from dlcourse.hardware import gpu
 
 
 def _gflops(flops: int, seconds: float) -> float:

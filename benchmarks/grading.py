@@ -32,8 +32,8 @@ sys.path.insert(0, str(REPO / "tests"))
 from student_answers import HONEST  # noqa: E402
 from test_grading import A1, _cell, make_course  # noqa: E402  (the same submissions as the tests)
 
-from dlcourse import grading  # noqa: E402
-from dlcourse.verdict import SandboxedExecute  # noqa: E402
+from dlcourse.grading import commands as grading  # noqa: E402
+from dlcourse.grading.verdict import SandboxedExecute  # noqa: E402
 
 HOSTILE = {
     "loop": ("q2_answer", "while True:\n    pass\n"),

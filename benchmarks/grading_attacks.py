@@ -43,9 +43,9 @@ def main() -> None:
                                     f"connections: {outcome['connections']}; "
                                     f"grades changed afterwards: {outcome['scores_later'] != scores}")
     print(f"autograded points out of {full} (the stub answers earn 0)")
-    print(f"{'attack':<28} {'dlcourse.grading':>17} {'nbgrader':>9}")
+    print(f"{'attack':<28} {'dlcourse.grading.commands':>17} {'nbgrader':>9}")
     for kind, by_entry in rows.items():
-        print(f"{kind:<28} {str(by_entry.get('dlcourse.grading')):>17} {str(by_entry.get('nbgrader')):>9}")
+        print(f"{kind:<28} {str(by_entry.get('dlcourse.grading.commands')):>17} {str(by_entry.get('nbgrader')):>9}")
     for entry_point, text in summary.items():
         print(f"{entry_point}: {text}")
 

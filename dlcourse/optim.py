@@ -394,3 +394,36 @@ def _parameters_with_gradients(group: Dict[str, Any]) -> Iterator[Tuple[torch.Te
         if p.is_complex():
             raise ValueError("complex parameters are not supported by dlcourse.optim; use torch.optim instead")
         yield p, p.grad
+
+
+OPTIMIZER_NAMES = ("SGD", "momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "AdamW")
+
+
+def make_optimizer(name: str, params, lr: float, momentum: float = 0.9,
+                   weight_decay: float = 0.0) -> Optimizer:
+    """One of ``dlcourse.optim``'s optimisers by name, for the chapter's comparisons.
+
+    ``momentum`` is mu for "momentum" and "Nesterov" and beta1 for "Adam" and "AdamW"
+    (the decay of their running mean of gradients); the others ignore it.  ``weight_decay``
+    is an L2 penalty added to the gradient, except for AdamW, which decays the weights
+    directly (decoupled).
+
+    >>> w = torch.zeros(2, requires_grad=True)
+    >>> type(make_optimizer("Nesterov", [w], lr=0.1)).__name__
+    'SGD'
+    """
+    if name not in OPTIMIZER_NAMES:
+        raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZER_NAMES)}")
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    if name == "SGD":
+        return SGD(params, lr=lr, weight_decay=weight_decay)
+    if name in ("momentum", "Nesterov"):
+        return SGD(params, lr=lr, momentum=momentum, nesterov=name == "Nesterov" and momentum > 0,
+                         weight_decay=weight_decay)
+    if name == "Adagrad":
+        return Adagrad(params, lr=lr, weight_decay=weight_decay)
+    if name == "RMSprop":
+        return RMSprop(params, lr=lr, weight_decay=weight_decay)
+    adam = Adam if name == "Adam" else AdamW
+    return adam(params, lr=lr, betas=(momentum, 0.999), weight_decay=weight_decay)

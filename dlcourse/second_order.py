@@ -24,7 +24,7 @@ from typing import Callable, Sequence, Tuple
 
 import torch
 
-from .calc import summarize
+from dlcourse.calc import summarize
 
 Function = Callable[[torch.Tensor], torch.Tensor]
 

@@ -9,8 +9,9 @@ commands of ``python -m dlcourse.grading``: both grade the same way, set up belo
 
 from pathlib import Path
 
-import dlcourse
 import nbgrader
+
+import dlcourse
 
 HERE = Path(__file__).resolve().parent
 
@@ -21,12 +22,12 @@ c.CourseDirectory.root = str(HERE)
 c.CourseDirectory.db_url = f"sqlite:///{HERE / 'gradebook.db'}"
 
 # Grading that a submission cannot forge: the notebook runs in a bubblewrap sandbox and
-# the tests run in the grader (dlcourse/verdict.py).  The steps are named as strings, so a
+# the tests run in the grader (dlcourse/grading/verdict.py).  The steps are named as strings, so a
 # machine without dlcourse or without bubblewrap stops with an error instead of grading
 # with nbgrader's plain Execute.  `--SandboxedExecute.sandbox=False` grades without the
 # sandbox, for trusted notebooks only; every result then says so.
 c.Autograde.autograde_preprocessors = [
-    "dlcourse.verdict.SandboxedExecute",
+    "dlcourse.grading.verdict.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -40,34 +41,35 @@ c.Autograde.autograde_preprocessors = [
 # validated cell metadata and makes copied grade ids unique.  Locked cells are restored from
 # the gradebook as nbgrader does, without a warning for test cells that are exactly as
 # released (they lack only their hidden tests).
-c.Autograde.pre_convert_hook = "dlcourse.grading.keep_only_the_notebook"
+c.Autograde.pre_convert_hook = "dlcourse.grading.commands.keep_only_the_notebook"
 c.Autograde.sanitize_preprocessors = [
-    "dlcourse.verdict.CleanSubmission",
+    "dlcourse.grading.verdict.CleanSubmission",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "dlcourse.verdict.RestoreLockedCells",
+    "dlcourse.grading.verdict.RestoreLockedCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # Feedback shows which hidden checks failed and their messages, never their code; a
 # written answer not graded by hand yet says so instead of showing 0.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "dlcourse.verdict.HideHiddenTests",
-    "dlcourse.verdict.PendingManualGrades",
-    "dlcourse.verdict.GraderNotes",
+    "dlcourse.grading.verdict.HideHiddenTests",
+    "dlcourse.grading.verdict.PendingManualGrades",
+    "dlcourse.grading.verdict.GraderNotes",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
 # Nothing a student writes is trusted as markup.  Feedback pages and formgrader's views are
 # nbconvert's HTML: its own sanitising is turned on, with the course's allow-list of tags,
-# attributes and URL schemes as the filter (dlcourse/markup.py: no script, no event handler,
+# attributes and URL schemes as the filter (dlcourse/grading/feedback_html.py: no script, no event handler,
 # no javascript:, data: or vbscript: URL, however spelt), and every Markdown rendering goes
 # through it too (nbgrader's templates render Markdown cells without nbconvert's sanitising).
 # The feedback page is the course's template: nbgrader's, with the grader's notes in a box
 # no student cell can imitate.
 c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.filters = {"clean_html": "dlcourse.markup.clean_html", "markdown2html": "dlcourse.markup.markdown2html"}
+c.HTMLExporter.filters = {"clean_html": "dlcourse.grading.feedback_html.clean_html",
+                          "markdown2html": "dlcourse.grading.feedback_html.markdown2html"}
 NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
 c.GenerateFeedback.HTMLExporter.template_name = "dlcourse_feedback"
 c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [str(Path(dlcourse.__file__).parent / "templates"),

@@ -52,43 +52,43 @@ def next_logit(o, target, c, lr):
 ATTACKS = {
     # The tests' helpers replaced: reload does nothing and every check passes.
     "reload": '''
-import importlib, dlcourse.checks as checks
+import importlib, dlcourse.grading.checks as checks
 importlib.reload = lambda module, *a, **k: module
 for name in ("check_close", "check_true", "check_shape"):
     setattr(checks, name, lambda *a, **k: None)
 ''',
     # The checks module's class swapped for one whose every attribute is a no-op.
     "swap_class": '''
-import sys, types, dlcourse.checks
+import sys, types, dlcourse.grading.checks
 class Agreeable(types.ModuleType):
     def __getattribute__(self, name):
         if name.startswith("check"):
             return lambda *a, **k: None
         return types.ModuleType.__getattribute__(self, name)
-sys.modules["dlcourse.checks"].__class__ = Agreeable
+sys.modules["dlcourse.grading.checks"].__class__ = Agreeable
 ''',
     # An import hook: builtins.__import__ and sys.meta_path hand out a fake checks module.
     "import_hook": '''
 import builtins, sys, types, importlib.abc, importlib.util
-fake = types.ModuleType("dlcourse.checks")
+fake = types.ModuleType("dlcourse.grading.checks")
 for name in ("check_close", "check_true", "check_shape"):
     setattr(fake, name, lambda *a, **k: None)
 original_import = builtins.__import__
 def sneaky_import(name, globals=None, locals=None, fromlist=(), level=0):
-    if name.startswith("dlcourse.checks") or (name == "dlcourse" and fromlist and "checks" in fromlist):
-        sys.modules["dlcourse.checks"] = fake
+    if name.startswith("dlcourse.grading.checks") or (name == "dlcourse" and fromlist and "checks" in fromlist):
+        sys.modules["dlcourse.grading.checks"] = fake
         return fake if name != "dlcourse" else types.SimpleNamespace(checks=fake)
     return original_import(name, globals, locals, fromlist, level)
 builtins.__import__ = sneaky_import
 class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, name, path, target=None):
-        return importlib.util.spec_from_loader(name, self) if name == "dlcourse.checks" else None
+        return importlib.util.spec_from_loader(name, self) if name == "dlcourse.grading.checks" else None
     def create_module(self, spec):
         return fake
     def exec_module(self, module):
         pass
 sys.meta_path.insert(0, Finder())
-sys.modules["dlcourse.checks"] = fake
+sys.modules["dlcourse.grading.checks"] = fake
 ''',
     # Builtins the checks might use, patched to agree with everything.
     "builtins": '''
@@ -135,10 +135,11 @@ get_ipython().input_transformers_cleanup.append(lambda lines: [])
 ''',
     # Appending no-op checks to the installed package (and another copy, if one is found).
     "tamper_package": '''
-import glob, site, dlcourse.probe
-targets = [dlcourse.probe.__file__, "{package}/checks.py", "{package}/probe.py"]
+import glob, site, dlcourse.grading.kernel_agent
+targets = [dlcourse.grading.kernel_agent.__file__, "{package}/checks.py", "{package}/grading/checks.py",
+           "{package}/grading/kernel_agent.py"]
 targets += glob.glob("/opt/**/*.py", recursive=True)
-targets += [f"{folder}/dlcourse/checks.py" for folder in site.getsitepackages()]
+targets += [f"{folder}/dlcourse/grading/checks.py" for folder in site.getsitepackages()]
 for path in set(targets):
     try:
         with open(path, "a") as handle:

@@ -9,9 +9,9 @@ from typing import Optional, Sequence
 
 from jupyter_core.utils import run_sync
 
-from dlcourse import sandbox
-from dlcourse.remote import Session
-from dlcourse.verdict import SandboxKernelManager, _await, _remove
+from dlcourse.grading import sandbox
+from dlcourse.grading.notebook_proxy import Session
+from dlcourse.grading.verdict import SandboxKernelManager, _await, _remove
 
 await_ = run_sync(_await)
 
@@ -32,7 +32,7 @@ class SandboxedKernel:
             self.host = sandbox.HostLimits(self.layout, self.limits).set_up()
         config = sandbox.write_launch_config(self.layout, self.limits,
                                              sandbox.inside_command(self.limits, "{connection_file}"))
-        argv = [sys.executable, "-m", "dlcourse.sandbox", "launch", str(config), "{connection_file}"]
+        argv = [sys.executable, "-m", "dlcourse.grading.sandbox", "launch", str(config), "{connection_file}"]
         self.manager = SandboxKernelManager(launch_argv=argv, transport="ipc",
                                             connection_file=str(self.layout.kernel / "kernel.json"),
                                             ip=str(self.layout.kernel / "ipc"))

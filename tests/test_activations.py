@@ -5,8 +5,12 @@ import pytest
 import torch
 
 from dlcourse import activations
-from dlcourse.experiments import first_epoch_below, training_error_curves
-from dlcourse.widgets import activation_explorer, activation_figure
+from dlcourse.lessons.activations import (
+    activation_explorer,
+    activation_figure,
+    first_epoch_below,
+    training_error_curves,
+)
 
 TORCH = {
     "sigmoid": torch.sigmoid,

@@ -25,9 +25,9 @@ from urllib.parse import quote, urlparse
 import pytest
 import yaml
 
-from dlcourse.editions import LANGUAGES, site_folder
-from dlcourse.language import vietnamese_numbers
-from dlcourse.pdf import CHROMIUM, CHROMIUM_ARGS
+from dlcourse.book.editions import LANGUAGES, site_folder
+from dlcourse.book.pdf import CHROMIUM, CHROMIUM_ARGS
+from dlcourse.vietnamese.writing import vietnamese_numbers
 
 REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "_build" / "html"

@@ -11,7 +11,7 @@ import time
 import pytest
 import torch
 
-from dlcourse import gpu, parallel
+from dlcourse.hardware import gpu, parallel
 
 #: Allowance beyond a budget: the one call that may start before the budget is spent, and Python.
 ONE_SLOW_CALL = 0.5

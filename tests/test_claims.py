@@ -1,6 +1,6 @@
 """Sentences that read a measurement made while the book is built: every one is guarded or chosen by the data.
 
-``dlcourse.claims.check`` stops the build when a sentence of the page would be false on the
+``dlcourse.display.claims.check`` stops the build when a sentence of the page would be false on the
 machine building it; ``choose`` and ``glue_sentence`` let the data write the sentence, in
 both editions.  The inventory below is the list of them, chapter by chapter: a guard that
 disappears, or a new measurement without its guard, fails here.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dlcourse import claims
+from dlcourse.display import claims
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"

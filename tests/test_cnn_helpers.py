@@ -5,9 +5,10 @@ import torch
 
 from dlcourse.calc import group_rows, summarize
 from dlcourse.data import digits
-from dlcourse.experiments import small_cnn, train_digits_cnn
+from dlcourse.display.plots import confusion_figure
+from dlcourse.lessons.cnn_architectures import train_digits_cnn
 from dlcourse.models import resnet50
-from dlcourse.plots import confusion_figure
+from dlcourse.models.small import digits_16x16_cnn
 
 
 def test_digits_are_the_bundled_1797_images():
@@ -34,7 +35,7 @@ def test_small_cnn_reaches_97_percent():
 
 
 def test_small_cnn_shape_and_size():
-    model = small_cnn()
+    model = digits_16x16_cnn()
     assert model(torch.zeros(2, 1, 16, 16)).shape == (2, 10)
     assert sum(p.numel() for p in model.parameters()) == ((16 * 9 + 16 + 32) + (32 * 16 * 9 + 32 + 64)
                                                           + (512 * 64 + 64) + (64 * 10 + 10))
@@ -74,7 +75,7 @@ def test_model_cards_match_the_models_and_refuse_unknown_names():
 
 
 def test_architectures_figure_refuses_mismatched_lists():
-    from dlcourse.plots import architectures_figure
+    from dlcourse.lessons.cnn_architectures import architectures_figure
 
     with pytest.raises(ValueError, match="one entry per model"):
         architectures_figure(["a"], [1, 2], [1], [None])

@@ -68,7 +68,7 @@ def test_the_state_that_is_read_has_just_read_the_next_digit():
 
 def test_the_words_for_the_heat_map_match_its_colours():
     blues = matplotlib.colormaps["Blues"]        # the colour map of seq2seq.alignment_figure
-    assert "cmap=\"Blues\"" in (REPO / "dlcourse" / "seq2seq.py").read_text(encoding="utf-8")
+    assert "cmap=\"Blues\"" in (REPO / "dlcourse" / "lessons" / "attention.py").read_text(encoding="utf-8")
     luminance = [np.dot(blues(w)[:3], [0.2126, 0.7152, 0.0722]) for w in (0.0, 1.0)]
     assert luminance[1] < luminance[0]           # more weight is darker
     text = prose("attention")
@@ -85,8 +85,8 @@ def test_no_unmeasured_reading_of_blurred_rows_or_of_bahdanaus_reason():
 # ---------------------------------------------------------------- GPUs
 
 def test_ddp_puts_resnet50s_gradient_in_five_buckets_as_its_rule_says():
+    from dlcourse.hardware.parallel import ddp_bucket_sizes
     from dlcourse.models import resnet50
-    from dlcourse.parallel import ddp_bucket_sizes
 
     measured = ddp_bucket_sizes("resnet50")
     grads = [4 * p.numel() for p in resnet50().parameters()]
@@ -132,12 +132,12 @@ def _torch_path(make, steps=60, start=(-4.5, 1.0)):
     import torch
 
     w = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-    optimiser = make([w])
+    optimizer = make([w])
     path = [w.detach().clone().numpy()]
     for _ in range(steps):
-        optimiser.zero_grad()
+        optimizer.zero_grad()
         (w[0] ** 2 / 20 + 2 * w[1] ** 2).backward()   # the ravine, written again
-        optimiser.step()
+        optimizer.step()
         path.append(w.detach().clone().numpy())
     return np.array(path)
 
@@ -176,9 +176,9 @@ def test_rmsprop_and_adamw_are_said_to_be_pytorchs_forms():
 
     assert inspect.signature(torch.optim.RMSprop).parameters["alpha"].default == 0.99
     w = torch.ones(1, requires_grad=True)                  # AdamW with no gradient: w times 1 - lr * lambda
-    optimiser = torch.optim.AdamW([w], lr=0.1, weight_decay=0.5)
+    optimizer = torch.optim.AdamW([w], lr=0.1, weight_decay=0.5)
     w.grad = torch.zeros(1)
-    optimiser.step()
+    optimizer.step()
     assert abs(w.item() - (1 - 0.1 * 0.5)) < 1e-7
     text = prose("optimisers")
     assert "$\\alpha = 0.99$ is PyTorch's default (Hinton's lecture used 0.9)" in text

@@ -10,9 +10,10 @@ import pytest
 import torch
 from torch import nn
 
+from dlcourse import calc
 from dlcourse.exam import generate, render
 from dlcourse.exam.render import number
-from dlcourse import calc, glossary
+from dlcourse.vietnamese import glossary
 
 
 def torch_shapes_and_params(exam):

@@ -1,11 +1,12 @@
-"""dlcourse.glossary.TERMS and the book's glossary (book/glossary.md) name every term alike, entry by entry."""
+"""dlcourse.vietnamese.glossary.TERMS and the book's glossary (book/glossary.md) name every term alike, entry by
+entry."""
 
 import re
 from pathlib import Path
 
 import pytest
 
-from dlcourse import glossary
+from dlcourse.vietnamese import glossary
 
 GLOSSARY = Path(__file__).resolve().parents[1] / "book" / "glossary.md"
 
@@ -13,7 +14,7 @@ GLOSSARY = Path(__file__).resolve().parents[1] / "book" / "glossary.md"
 def glossary_pairs(text):
     """(English headword, Vietnamese name) for every entry of the ``{glossary}`` block, in order.
 
-    Parsed here, independently of dlcourse.glossary: inside the block a headword is a line that
+    Parsed here, independently of dlcourse.vietnamese.glossary: inside the block a headword is a line that
     is not indented, and the next line is indented and starts with the Vietnamese name in
     italics, ``*name*``.  An entry written any other way is an error, not a skipped term.
     """
@@ -41,8 +42,8 @@ def test_the_book_and_the_package_name_the_same_terms_alike():
     assert len(pairs) >= 80  # the whole block was read, not the first entry
     book = set(pairs)
     package = set(glossary.TERMS.items())
-    assert book - package == set(), "in book/glossary.md but not (or named otherwise) in dlcourse.glossary.TERMS"
-    assert package - book == set(), "in dlcourse.glossary.TERMS but not (or named otherwise) in book/glossary.md"
+    assert book - package == set(), "in book/glossary.md but not (or named otherwise) in glossary.TERMS"
+    assert package - book == set(), "in glossary.TERMS but not (or named otherwise) in book/glossary.md"
 
 
 def test_the_comparison_fails_on_a_renamed_added_or_removed_term():

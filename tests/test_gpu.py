@@ -1,4 +1,5 @@
-"""dlcourse.gpu: device choice, timing on a fake clock, FLOP and byte counts by hand, the roofline, published peaks."""
+"""dlcourse.hardware.gpu: device choice, timing on a fake clock, FLOP and byte counts by hand, the roofline,
+published peaks."""
 
 import re
 from types import SimpleNamespace
@@ -7,7 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from dlcourse import gpu
+from dlcourse.hardware import gpu
+from dlcourse.lessons.gpus import roofline_figure
 from dlcourse.models import build
 
 
@@ -252,7 +254,7 @@ def test_mobilenet_depthwise_convs_are_less_intense_than_resnet50s_3x3_convs():
 
 def test_roofline_figure_has_log_axes_labels_and_the_peak():
     points = {"linear": gpu.roofline_points(nn.Linear(64, 64), (8, 64))}
-    fig = gpu.roofline_figure(19.5e12, 2039e9, points, "A100 SXM 80 GB (published peaks)")
+    fig = roofline_figure(19.5e12, 2039e9, points, "A100 SXM 80 GB (published peaks)")
     ax = fig.axes[0]
     assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
     assert "intensity" in ax.get_xlabel() and "FLOP" in ax.get_xlabel()
@@ -265,7 +267,7 @@ def test_roofline_figure_has_log_axes_labels_and_the_peak():
 
 def test_roofline_figure_refuses_a_zero_peak():
     with pytest.raises(ValueError, match="must be positive"):
-        gpu.roofline_figure(0.0, 1e9, {}, "nothing")
+        roofline_figure(0.0, 1e9, {}, "nothing")
 
 
 # --- published peaks ---------------------------------------------------------------------------------------------

@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from dlcourse.parallel import gpipe_schedule
-from dlcourse.plots import (
+from dlcourse.hardware.parallel import gpipe_schedule
+from dlcourse.hardware.scaling import SEED_TABLE, fit_scaling, speedup_and_efficiency
+from dlcourse.lessons.gpus import (
     matmul_throughput_figure,
     parallelism_diagram,
     peaks_figure,
     pipeline_gantt_figure,
     scaling_figure,
 )
-from dlcourse.scaling import SEED_TABLE, fit_scaling, speedup_and_efficiency
 
 
 def test_matmul_figure_skips_unmeasured_dtypes_and_labels_its_axes():

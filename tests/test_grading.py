@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlcourse import grading
+from dlcourse.grading import commands as grading
 
 REPO = Path(__file__).resolve().parents[1]
 A1 = "01_neural_nets"
@@ -86,10 +86,10 @@ def build_class(course: Path, folder: Path) -> dict:
                             "def softmax(z):\n    return z\n", q2_tests="pass\n"),
            FULL - POINTS["q2"])  # (d) test edited
     submit("heidi", variant(solution, q3_answer=(
-        "import numpy as np, dlcourse.checks\n"
+        "import numpy as np, dlcourse.grading.checks\n"
         "np.testing.assert_allclose = lambda *a, **k: None\n"
         "abs = lambda x: 0\nround = lambda *a: 0\n"
-        "dlcourse.checks.check_close = lambda *a, **k: None\ncheck_close = lambda *a, **k: None\n"
+        "dlcourse.grading.checks.check_close = lambda *a, **k: None\ncheck_close = lambda *a, **k: None\n"
         "def collapse(weights, biases):\n"
         "    return weights[0], biases[0]\n")), FULL - POINTS["q3"])                        # (e) redefinitions
     snoop = ("\nimport glob\n"
@@ -149,9 +149,9 @@ def build_class(course: Path, folder: Path) -> dict:
         "    return torch.softmax(hidden @ torch.tensor(W2) + torch.tensor(b2), dim=1).numpy()\n")),
         FULL - POINTS["q1"])
     submit("victor", variant(solution, q1_answer=(
-        "import dlcourse.checks\n\n"
+        "import dlcourse.grading.checks\n\n"
         "def forward(X, W1, b1, W2, b2):\n"
-        "    return dlcourse.checks.reference_forward(X, W1, b1, W2, b2)\n")), FULL - POINTS["q1"])
+        "    return dlcourse.grading.checks.reference_forward(X, W1, b1, W2, b2)\n")), FULL - POINTS["q1"])
     return expected
 
 
@@ -318,7 +318,7 @@ def test_command_line_reports_errors_in_one_line(tmp_path):
                              str(tmp_path)],
                             capture_output=True, text=True)
     assert result.returncode == 2
-    assert result.stderr.startswith("dlcourse.grading: error: nope is not released yet")
+    assert result.stderr.startswith("dlcourse.grading.commands: error: nope is not released yet")
 
 
 def test_answers_that_use_dlcourse_calc_score_zero(tmp_path):
@@ -348,7 +348,7 @@ def test_answers_that_use_dlcourse_calc_score_zero(tmp_path):
 
 
 def test_output_cap_cuts_and_says_so(capsys):
-    from dlcourse.sandbox import _capped
+    from dlcourse.grading.sandbox import _capped
 
     written = []
     state = {"left": 10, "told": False}
@@ -399,11 +399,10 @@ def test_no_sandbox_no_grades_on_either_path(tmp_path):
 
 def test_formgraders_autograde_button_grades_the_same_way(tmp_path):
     """Formgrader's button calls NbGraderAPI.autograde with the course's configuration."""
+    from attacks import A3, attack_source
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
-
-    from attacks import A3, attack_source
 
     root = make_course(tmp_path / "course", [A3])
     inbox = tmp_path / "inbox"

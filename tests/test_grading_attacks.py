@@ -27,13 +27,12 @@ from typing import Any, Dict
 
 import nbformat
 import pytest
-
-import dlcourse
-from dlcourse import grading
-
 from attacks import A3, ATTACKS, STUBS, attack_source
 from sandboxed import processes_with
 from test_grading import _cell, make_course
+
+import dlcourse
+from dlcourse.grading import commands as grading
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = Path(dlcourse.__file__).resolve().parent

@@ -25,11 +25,10 @@ from typing import Iterator, List
 
 import nbformat
 import pytest
-
-from dlcourse import grading
-from dlcourse.pdf import CHROMIUM, CHROMIUM_ARGS
-
 from test_grading import A1, _cell, make_course
+
+from dlcourse.book.pdf import CHROMIUM, CHROMIUM_ARGS
+from dlcourse.grading import commands as grading
 
 PAYLOADS = "\n\n".join([
     "[plot](javascript:window.__pwned=1)",

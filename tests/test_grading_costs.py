@@ -18,12 +18,12 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
-
-from dlcourse import grading, remote, sandbox, verdict
-
 from sandboxed import SandboxedKernel
 from test_grading import A1, FULL, POINTS, _cell, make_course
 
+from dlcourse.grading import commands as grading
+from dlcourse.grading import notebook_proxy as remote
+from dlcourse.grading import sandbox, verdict
 
 # ---------------------------------------------------------------- copies of a notebook's module
 

@@ -1,7 +1,7 @@
 """Grades that are right for honest work: mutants caught, honest variants in full, the same every time.
 
 The fast tests grade answers in this process with each question's own test cell
-(``dlcourse.mutants``); the class tests grade real notebooks through the sandbox, twice.
+(``dlcourse.grading.mutants``); the class tests grade real notebooks through the sandbox, twice.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from dlcourse import grading, mutants
-
 from student_answers import HONEST, MISTAKES, NAMED_BY_THE_HINT
 from test_grading import _cell, make_course
+
+from dlcourse.grading import commands as grading
+from dlcourse.grading import mutants
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = grading.assignments(REPO / "exercises")
@@ -62,8 +62,8 @@ def test_the_mistakes_students_make_lose_their_points_for_every_student(name, mi
 
 @pytest.mark.parametrize("name, mistake", sorted(NAMED_BY_THE_HINT))
 def test_the_hint_names_the_mistake_that_was_made(name, mistake):
-    from dlcourse import checks
-    from dlcourse.verdict import run_test, seed_everything
+    from dlcourse.grading import checks
+    from dlcourse.grading.verdict import run_test, seed_everything
 
     assignment = _assignment(name)
     test_id, answer_id, source = MISTAKES[name][mistake]
@@ -111,7 +111,7 @@ def test_a_question_is_graded_on_the_cells_above_it():
 
 
 def test_mutation_command_line_reports_scores():
-    result = subprocess.run([sys.executable, "-m", "dlcourse.mutants", "01_neural_nets", "--students", "2"],
+    result = subprocess.run([sys.executable, "-m", "dlcourse.grading.mutants", "01_neural_nets", "--students", "2"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "01_neural_nets:" in result.stdout and "(100.0 %)" in result.stdout

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse.experiments import scrambled_digits_accuracies
-from dlcourse.initialization import (
+from dlcourse.lessons.neural_nets import (
     SCHEMES,
     activation_stds,
     gradient_stds,
@@ -16,6 +15,7 @@ from dlcourse.initialization import (
     largest_stable_learning_rate,
     least_squares_losses,
     random_weights,
+    scrambled_digits_accuracies,
     standardise,
     steps_to_reach,
 )

@@ -1,5 +1,5 @@
-"""The Vietnamese edition's words and numbers where code writes them (dlcourse.language),
-its figures (dlcourse.plots), its catalogues' numbers (dlcourse.translations) and its
+"""The Vietnamese edition's words and numbers where code writes them (dlcourse.vietnamese.writing),
+its figures (dlcourse.display.plots), its catalogues' numbers (dlcourse.book.translations) and its
 glossary order (book/_ext/book_fixes.py)."""
 
 import base64
@@ -8,9 +8,9 @@ import re
 import pytest
 from matplotlib.figure import Figure
 
-from dlcourse import plots
-from dlcourse.language import vietnamese, vietnamese_html, vietnamese_math, vietnamese_numbers
-from dlcourse.translations import number_problem, vietnamese_message
+from dlcourse.book.translations import number_problem, vietnamese_message
+from dlcourse.display import inline_figures, plots
+from dlcourse.vietnamese.writing import vietnamese, vietnamese_html, vietnamese_math, vietnamese_numbers
 from tests.test_book_sources import load_book_fixes
 
 
@@ -51,7 +51,7 @@ def test_labels_are_translated_with_their_numbers():
 
 
 def test_a_label_without_vietnamese_is_an_error_that_names_it():
-    with pytest.raises(ValueError, match="'validation loss'.*dlcourse/language.py"):
+    with pytest.raises(ValueError, match="'validation loss'.*dlcourse/vietnamese/writing.py"):
         vietnamese("validation loss")
     for text in ("○ begin", "η = 0.1, tuned"):               # symbols and Greek are not Vietnamese letters
         with pytest.raises(ValueError, match=re.escape(text)):
@@ -90,8 +90,8 @@ def _texts_drawn(monkeypatch, fig):
             seen.extend(t.get_text() for t in texts if t.get_text())
         return b"\x89PNG"
 
-    monkeypatch.setattr(plots, "_png", draw)
-    plots.vietnamese_figure_png(fig)
+    monkeypatch.setattr(inline_figures, "png_bytes", draw)
+    inline_figures.vietnamese_figure_png(fig)
     return seen
 
 
@@ -112,13 +112,13 @@ def test_a_figure_with_an_untranslated_label_stops_the_build():
     fig = Figure()
     fig.subplots().set_xlabel("validation loss")
     with pytest.raises(ValueError, match="validation loss"):
-        plots.vietnamese_figure_png(fig)
+        inline_figures.vietnamese_figure_png(fig)
     assert fig.axes[0].get_xlabel() == "validation loss"
 
 
 def test_while_the_book_is_built_a_figure_carries_both_editions():
     fig = plots.curves_figure([0, 1], {"SGD": [1.0, 0.5]}, xlabel="step", ylabel="loss")
-    bundle = plots._both_editions(fig)
+    bundle = inline_figures.both_editions_bundle(fig)
     english = base64.b64decode(bundle["image/png"])
     vietnamese_png = base64.b64decode(re.search(r'base64,([^"]+)"', bundle["text/html"]).group(1))
     assert english[:4] == vietnamese_png[:4] == b"\x89PNG"

@@ -13,9 +13,9 @@ from dlcourse.layer_gradients import (
     full_convolve2d,
     maxpool2d_backward,
     maxpool2d_forward,
-    maxpool_gradient_figure,
     softmax_jacobian,
 )
+from dlcourse.lessons.backprop import maxpool_gradient_figure
 
 
 def torch_conv(x, w, dy, b=None, stride=1):

@@ -1,6 +1,6 @@
 """Nothing a student writes reaches a page as markup: the allow-list, on the attacks it must stop.
 
-``dlcourse.markup`` is the filter nbconvert uses for the feedback pages and formgrader's views
+``dlcourse.grading.feedback_html`` is the filter nbconvert uses for the feedback pages and formgrader's views
 (``exercises/nbgrader_config.py``).  The attacks are the usual ones for HTML that a browser will
 render, written as a student would put them in a Markdown cell; what they must not leave behind
 is anything that runs: a script, an event handler, a URL with a scheme other than http, https or
@@ -13,7 +13,8 @@ from html.parser import HTMLParser
 import nbformat
 import pytest
 
-from dlcourse import markup, verdict
+from dlcourse.grading import feedback_html as markup
+from dlcourse.grading import verdict
 
 ATTACKS = [
     "[plot](javascript:alert(document.domain))",

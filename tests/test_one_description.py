@@ -9,9 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from dlcourse import activations, calc, checks
+from dlcourse import activations, calc
 from dlcourse.calc.spec import SpecError, parse_size
 from dlcourse.exam import generate, random_network
+from dlcourse.grading import checks
 
 
 def test_one_softmax():

@@ -11,10 +11,18 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
-from dlcourse import parallel
-from dlcourse.parallel import (PipelineConfig, TrainConfig, bubble_fraction, gpipe_schedule, idle_fractions,
-                               max_weight_difference)
+from dlcourse.hardware import parallel
+from dlcourse.hardware.parallel import (
+    PipelineConfig,
+    TrainConfig,
+    bubble_fraction,
+    gpipe_schedule,
+    idle_fractions,
+    max_weight_difference,
+)
+from dlcourse.models.small import mlp
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = TrainConfig(steps=8, batch=64, lr=0.5, samples=512, device="cpu")
@@ -33,7 +41,7 @@ def test_two_processes_on_half_batches_end_where_one_process_on_the_whole_batch_
     halves = torch.tensor([ranks[0].losses, ranks[1].losses]).mean(dim=0)
     assert torch.allclose(halves, torch.tensor(one.losses), atol=ROUND_OFF)
     # and the comparison is not empty: the weights moved far more than the tolerance
-    start = parallel.make_mlp([CONFIG.features, CONFIG.hidden, CONFIG.classes], CONFIG.seed).state_dict()
+    start = mlp([CONFIG.features, CONFIG.hidden, CONFIG.classes], nn.Tanh, seed=CONFIG.seed).state_dict()
     assert max_weight_difference(start, one.weights) > 1e-2
     assert all(len(r.step_seconds) == CONFIG.steps and r.steps_per_second > 0 for r in ranks)
 
@@ -105,7 +113,7 @@ def test_the_timetables_idle_fraction_is_the_bubble_formula(stages, micro_batche
 def test_print_command_prints_the_torchrun_line(capsys):
     assert parallel.main(["--print-command", "4", "--steps", "5"]) == 0
     assert capsys.readouterr().out.strip() == (
-        "torchrun --standalone --nproc_per_node 4 -m dlcourse.parallel --steps 5 --batch 64")
+        "torchrun --standalone --nproc_per_node 4 -m dlcourse.hardware.parallel --steps 5 --batch 64")
 
 
 def test_wrong_sizes_are_refused_with_a_reason():
@@ -127,7 +135,7 @@ def test_wrong_sizes_are_refused_with_a_reason():
 def test_torchrun_trains_on_two_processes():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                           "-m", "dlcourse.parallel", "--steps", "4", "--batch", "16", "--device", "cpu"],
+                           "-m", "dlcourse.hardware.parallel", "--steps", "4", "--batch", "16", "--device", "cpu"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "2 process(es), global batch 32, lr 0.1" in done.stdout

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from dlcourse.data import two_spirals
-from dlcourse.plots import curves_figure, fits_figure, function_and_derivative_figure, nested_fields_figure
+from dlcourse.display.plots import curves_figure, fits_figure, function_and_derivative_figure
+from dlcourse.lessons.conv_arithmetic import nested_fields_figure
 
 
 def test_two_spirals_is_reproducible_and_balanced():
@@ -43,8 +44,7 @@ def test_figure_helpers_refuse_bad_input(call, message):
 
 
 def test_conv_grid_figure_and_explorer(monkeypatch):
-    from dlcourse.plots import conv_grid_figure
-    from dlcourse.widgets import conv_explorer
+    from dlcourse.lessons.conv_arithmetic import conv_explorer, conv_grid_figure
 
     fig = conv_grid_figure(7, 3, stride=2, padding=1, position=(3, 3))
     left, right = fig.axes
@@ -81,7 +81,7 @@ def test_architecture_labels_neither_overlap_nor_leave_the_axes():
     """Seven models whose points crowd together (the figure once clipped and overlapped labels)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from dlcourse.plots import architectures_figure
+    from dlcourse.lessons.cnn_architectures import architectures_figure
 
     names = ["LeNet-5", "AlexNet", "VGG-16", "GoogLeNet", "ResNet-50", "MobileNet v1", "MobileNet v2"]
     params = [61_706, 61_100_840, 138_357_544, 6_624_904, 25_557_032, 4_231_976, 3_504_872]
@@ -101,7 +101,7 @@ def test_architecture_labels_neither_overlap_nor_leave_the_axes():
 
 
 def test_loss_and_accuracy_are_on_separate_labelled_axes():
-    from dlcourse.plots import loss_and_accuracy_figure
+    from dlcourse.display.plots import loss_and_accuracy_figure
 
     left, right = loss_and_accuracy_figure([1, 2, 3], [2.3, 0.5, 0.2], [0.1, 0.8, 0.95]).axes
     assert list(left.lines[0].get_ydata()) == [2.3, 0.5, 0.2]

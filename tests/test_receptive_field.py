@@ -1,6 +1,6 @@
 """receptive_field: hand-worked stacks, and the field measured by PyTorch on real networks.
 
-The measurement here is written independently of ``dlcourse.receptive_field``: a real
+The measurement here is written independently of ``dlcourse.calc.receptive_field``: a real
 ``torch.nn`` network with all-ones weights (average pooling for pooling, whose weights are
 positive too), an input of ones, and the gradient of one output value with respect to the
 input.  The input pixels with a non-zero gradient are the output's receptive field.
@@ -25,7 +25,8 @@ from dlcourse.calc import (
     MaxPool2d,
     ReLU,
 )
-from dlcourse.receptive_field import measure_receptive_field, receptive_field, receptive_field_figure
+from dlcourse.calc.receptive_field import measure_receptive_field, receptive_field
+from dlcourse.lessons.conv_arithmetic import receptive_field_figure
 
 
 def fields(layers):

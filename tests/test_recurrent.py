@@ -16,7 +16,14 @@ from torch import nn
 
 from dlcourse.models import recurrent
 from dlcourse.models.recurrent import (
-    GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, gradient_norms_through_time, recurrent_parameter_count,
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    gradient_norms_through_time,
+    recurrent_parameter_count,
 )
 
 TOLERANCE = {torch.float64: 1e-6, torch.float32: 1e-5}

@@ -1,16 +1,16 @@
-"""The grader calling a notebook's code in the sandbox (dlcourse.remote and dlcourse.probe)."""
+"""The grader calling a notebook's code in the sandbox (dlcourse.grading.notebook_proxy and
+dlcourse.grading.kernel_agent)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from sandboxed import SandboxedKernel
 from torch import nn
 
-from dlcourse import remote
-from dlcourse.remote import KernelLost, NotebookError, NotebookNames, NotebookTimeout, RaisedInNotebook
-
-from sandboxed import SandboxedKernel
+from dlcourse.grading import notebook_proxy as remote
+from dlcourse.grading.notebook_proxy import KernelLost, NotebookError, NotebookNames, NotebookTimeout, RaisedInNotebook
 
 NOTEBOOK = '''
 import numpy as np, torch
@@ -122,7 +122,7 @@ def test_calls_send_and_return_arrays_exactly(session):
 def test_changes_to_the_arguments_are_noted_and_never_written_back(session):
     """The grader's objects keep their values (an expected value computed from them cannot be steered),
     and check_unchanged sees what the notebook did to its copies."""
-    from dlcourse import checks
+    from dlcourse.grading import checks
 
     session.begin(30)
     w = np.array([1.0, 2.0])
@@ -253,13 +253,15 @@ def test_a_kernel_that_ignores_interrupts_or_exits_is_lost():
 
 
 def test_an_answer_that_is_not_plain_data_is_refused(kernel, monkeypatch):
-    kernel.run("import dlcourse.probe as _p\n_p.wire.encode = lambda value, handle=None: '{\"$\": \"pickle\"}'")
+    kernel.run("import dlcourse.grading.kernel_agent as _p\n"
+               "_p.wire.encode = lambda value, handle=None: '{\"$\": \"pickle\"}'")
     try:
         kernel.session.begin(20)
         with pytest.raises(NotebookError, match="not plain data"):
             kernel.session.fetch("answer")
     finally:
-        kernel.run("import importlib, dlcourse.wire\n_p.wire.encode = importlib.reload(dlcourse.wire).encode")
+        kernel.run("import importlib, dlcourse.grading.protocol\n"
+                   "_p.wire.encode = importlib.reload(dlcourse.grading.protocol).encode")
     assert kernel.session.fetch("answer") == 42
 
 

@@ -1,4 +1,4 @@
-"""The grading sandbox: what a graded notebook can and cannot do (bubblewrap, dlcourse.sandbox)."""
+"""The grading sandbox: what a graded notebook can and cannot do (bubblewrap, dlcourse.grading.sandbox)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-
-from dlcourse import sandbox
-
 from sandboxed import SandboxedKernel, processes_with
+
+from dlcourse.grading import sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,9 +79,13 @@ def test_a_site_packages_install_is_hidden_behind_the_staged_copy(tmp_path, monk
 def test_the_staged_package_holds_the_agent_and_what_the_assignment_grants(tmp_path):
     staged = sandbox.stage_package(tmp_path, ["numpy", "dlcourse.models"])
     names = sorted(p.name for p in staged.iterdir())
-    assert names == ["__init__.py", "models", "probe.py", "sandbox.py", "wire.py"]
+    assert names == ["__init__.py", "grading", "models"]
+    agent = sorted(p.name for p in (staged / "grading").iterdir())
+    assert agent == ["__init__.py", "kernel_agent.py", "protocol.py", "sandbox.py"]
     assert not (staged / "checks.py").exists() and not (staged / "calc").exists()   # no references, no calc
-    assert (staged / "probe.py").read_bytes() == (sandbox.installed_package() / "probe.py").read_bytes()
+    assert not (staged / "grading" / "checks.py").exists()
+    agent_file = Path("grading") / "kernel_agent.py"
+    assert (staged / agent_file).read_bytes() == (sandbox.installed_package() / agent_file).read_bytes()
     with pytest.raises(ValueError, match="not a part of dlcourse"):
         sandbox.stage_package(tmp_path / "other", ["dlcourse.no_such_module"])
 
@@ -180,11 +183,11 @@ def test_the_kernel_sees_its_own_folder_but_not_the_course_repository_home_or_tm
 
 def test_the_package_and_python_are_read_only_and_a_forbidden_module_cannot_be_imported(kernel):
     out = kernel.run(
-        "import dlcourse.probe, numpy, os, sys\n"
-        "for path in [dlcourse.probe.__file__, numpy.__file__, '/usr/bin/newfile', '/etc/passwd']:\n"
+        "import dlcourse.grading.kernel_agent, numpy, os, sys\n"
+        "for path in [dlcourse.grading.kernel_agent.__file__, numpy.__file__, '/usr/bin/newfile', '/etc/passwd']:\n"
         "    try:\n        open(path, 'a').write('#')\n        print('WROTE', path)\n"
         "    except OSError as error:\n        print('DENIED', path, error.strerror)\n"
-        "for name in ('dlcourse.calc', 'dlcourse.checks', 'torch', 'sklearn', 'nbgrader'):\n"
+        "for name in ('dlcourse.calc', 'dlcourse.grading.checks', 'torch', 'sklearn', 'nbgrader'):\n"
         "    try:\n        __import__(name)\n        print('IMPORTED', name)\n"
         "    except ImportError as error:\n        print('IMPORT', name, error)\n"
         f"sys.path += {[str(p) for p in sandbox.package_folders()]!r} + [{str(REPO)!r}]\n"
@@ -194,7 +197,7 @@ def test_the_package_and_python_are_read_only_and_a_forbidden_module_cannot_be_i
     assert out.count("DENIED") == 4
     assert "IMPORT torch No module named 'torch': torch is not available while this assignment is graded; a " \
            "notebook can import the standard library and numpy only" in out
-    assert "IMPORT dlcourse.checks" in out and "IMPORT dlcourse.calc" in out
+    assert "IMPORT dlcourse.grading.checks" in out and "IMPORT dlcourse.calc" in out
     assert "no torch, whatever sys.path says" in out
 
 

@@ -3,8 +3,16 @@
 import numpy as np
 import pytest
 
-from dlcourse.scaling import (SEED_TABLE, TERMS, TimingTable, fit_scaling, predict, reading, speedup_and_efficiency,
-                              term_seconds)
+from dlcourse.hardware.scaling import (
+    SEED_TABLE,
+    TERMS,
+    TimingTable,
+    fit_scaling,
+    predict,
+    reading,
+    speedup_and_efficiency,
+    term_seconds,
+)
 
 SEED_MAX_RELATIVE_ERROR = 0.07    # measured: 0.069 (batch 512 on 4 GPUs)
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from dlcourse import seq2seq
-from dlcourse.seq2seq import PAD, Seq2Seq, reversal_task
+from dlcourse.lessons import attention as seq2seq
+from dlcourse.lessons.attention import PAD, Seq2Seq, reversal_task
 
 
 def test_reversal_task_is_correct_by_construction():
@@ -195,7 +195,7 @@ def test_temperature_flattens_the_weights_and_is_restored():
 def test_attention_explorer_is_a_figure_in_the_book_and_widgets_otherwise(monkeypatch):
     import ipywidgets
 
-    from dlcourse.widgets import attention_explorer
+    from dlcourse.lessons.attention import attention_explorer
 
     torch.manual_seed(0)
     model = Seq2Seq(hidden=8, score="additive")

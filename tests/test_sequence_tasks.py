@@ -1,4 +1,4 @@
-"""The recurrent chapter's data, classifier, training loop and figures (dlcourse.sequence_tasks)."""
+"""The recurrent chapter's data, classifier, training loop and figures (dlcourse.lessons.recurrent)."""
 
 import math
 
@@ -6,9 +6,16 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from dlcourse.sequence_tasks import (
-    SequenceClassifier, SequenceRun, accuracy, first_symbol_task, gradient_norms_figure, lstm_cell_figure,
-    sequence_curves_figure, train_sequence_models, unrolled_rnn_figure,
+from dlcourse.lessons.recurrent import (
+    SequenceClassifier,
+    SequenceRun,
+    accuracy,
+    first_symbol_task,
+    gradient_norms_figure,
+    lstm_cell_figure,
+    sequence_curves_figure,
+    train_sequence_models,
+    unrolled_rnn_figure,
 )
 
 

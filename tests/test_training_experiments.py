@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse.experiments import (alexnet_recipe, compare_optimisers, digits_model, make_optimiser,
-                                  progress_range)
-from dlcourse.plots import plateau_schedule_figure, spread_figure, trajectories_figure
+from dlcourse.display.notebook import progress_range
+from dlcourse.display.plots import spread_figure, trajectories_figure
+from dlcourse.lessons.optimisers import alexnet_recipe, compare_optimizers, plateau_schedule_figure
+from dlcourse.models.small import digits_model
+from dlcourse.optim import make_optimizer
 
 
 def test_digits_models_have_the_expected_parameter_counts():
@@ -18,19 +20,19 @@ def test_digits_models_have_the_expected_parameter_counts():
         digits_model("rnn")
 
 
-def test_make_optimiser_maps_names_to_the_right_settings():
+def test_make_optimizer_maps_names_to_the_right_settings():
     w = torch.zeros(3, requires_grad=True)
-    adam = make_optimiser("Adam", [w], lr=0.01, momentum=0.8)
+    adam = make_optimizer("Adam", [w], lr=0.01, momentum=0.8)
     assert adam.param_groups[0]["betas"] == (0.8, 0.999)
-    nesterov = make_optimiser("Nesterov", [w], lr=0.01)
+    nesterov = make_optimizer("Nesterov", [w], lr=0.01)
     assert nesterov.param_groups[0]["nesterov"] and nesterov.param_groups[0]["momentum"] == 0.9
-    assert make_optimiser("AdamW", [w], lr=0.01, weight_decay=0.1).param_groups[0]["weight_decay"] == 0.1
+    assert make_optimizer("AdamW", [w], lr=0.01, weight_decay=0.1).param_groups[0]["weight_decay"] == 0.1
 
 
-def test_compare_optimisers_shapes_and_determinism():
+def test_compare_optimizers_shapes_and_determinism():
     settings = {"SGD": {"lr": 0.1}, "Adam": {"lr": 0.01}}
-    first = compare_optimisers("logistic", settings, epochs=2, seeds=(0, 1), progress=False)
-    again = compare_optimisers("logistic", settings, epochs=2, seeds=(0, 1), progress=False)
+    first = compare_optimizers("logistic", settings, epochs=2, seeds=(0, 1), progress=False)
+    again = compare_optimizers("logistic", settings, epochs=2, seeds=(0, 1), progress=False)
     for name in settings:
         assert first.train_loss[name].shape == (2, 2) and first.test_accuracy[name].shape == (2, 2)
         assert np.array_equal(first.train_loss[name], again.train_loss[name])
@@ -39,7 +41,7 @@ def test_compare_optimisers_shapes_and_determinism():
     assert first.train_loss["SGD"][0, 0] < np.log(10)
     assert np.all(first.train_loss["SGD"][:, 1] < first.train_loss["SGD"][:, 0])
     with pytest.raises(ValueError, match="epochs must be at least 1"):
-        compare_optimisers("logistic", settings, epochs=0)
+        compare_optimizers("logistic", settings, epochs=0)
 
 
 def test_alexnet_recipe_records_learning_rate_drops():

@@ -15,7 +15,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from dlcourse import editions, translations
+from dlcourse.book import editions, translations
 
 REPO = Path(__file__).resolve().parents[1]
 LOCALES = REPO / "locales" / "vi" / "LC_MESSAGES"
@@ -125,7 +125,7 @@ def test_check_reads_the_templates_and_catalogues_of_every_page(tmp_path, capsys
 
 def test_check_without_templates_says_what_to_run(tmp_path, capsys):
     assert translations.main(["check", "--templates", str(tmp_path / "none")]) == 2
-    assert "python -m dlcourse.editions gettext" in capsys.readouterr().err
+    assert "python -m dlcourse.book.editions gettext" in capsys.readouterr().err
 
 
 def test_an_unreadable_catalogue_is_an_error_that_names_it(tmp_path):

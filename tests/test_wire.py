@@ -1,4 +1,4 @@
-"""dlcourse.wire: what crosses between the grader and a notebook is plain data, exactly."""
+"""dlcourse.grading.protocol: what crosses between the grader and a notebook is plain data, exactly."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse import wire
+from dlcourse.grading import protocol as wire
 
 
 @pytest.mark.parametrize("value", [

@@ -16,7 +16,7 @@ gains a citation.  The page is cheap (no code), so it is re-read on every build.
 3. Static widgets.  The chapters' explorers are ipywidgets in Jupyter; on a built page no
 kernel is behind them, and their output would ask public CDNs for require.js and the
 widget manager.  ``DLCOURSE_BOOK_BUILD=1`` is set for the kernels the build starts, so an
-explorer returns its default figure instead (``dlcourse.widgets.static_build``).
+explorer returns its default figure instead (``dlcourse.display.notebook.is_book_build``).
 
 4. Outputs as fresh as the code.  The execution cache knows a chapter's own cells only;
 when ``dlcourse`` or ``requirements.txt`` change, every chapter is executed again (their
@@ -24,7 +24,7 @@ hash is kept next to the execution cache, which every build shares, and with eac
 doctrees).
 
 5. Numbers in translations.  A translated paragraph is parsed on its own, as plain MyST
-(``dlcourse.editions``), where MyST-NB cannot see the notebook's glued values, so
+(``dlcourse.book.editions``), where MyST-NB cannot see the notebook's glued values, so
 ``{glue}`key``` and ``{glue:text}`key:fmt``` would be lost.  In a translated paragraph these
 roles read the value from the page's own glue cache instead (``page.md::key``), the one the
 English page reads.
@@ -38,12 +38,12 @@ after the title is needed).
 
 7. Each edition its figures.  While the book is built, a figure is displayed with its
 English image (``image/png``) and its Vietnamese one (an ``<img>`` in ``text/html``;
-``dlcourse.plots``); the English edition shows the first, the Vietnamese the second.
+``dlcourse.display.plots``); the English edition shows the first, the Vietnamese the second.
 
 8. The Vietnamese edition's own words and numbers where the code and the theme write
 them: "Hình 3" and "Bảng 2" for figure and table numbers, the search box's text, the
 numbers pasted from the notebook (``5.000``, ``0,9``), and the tables and lists a chapter's
-code writes as Markdown or HTML (translated with ``dlcourse.language``, numbers the
+code writes as Markdown or HTML (translated with ``dlcourse.vietnamese.writing``, numbers the
 Vietnamese way).  What a cell outputs is therefore no message of the catalogues: its
 numbers are computed, and a catalogue would go out of date with every measurement.  The
 glossary is sorted by the Vietnamese headwords.
@@ -61,10 +61,10 @@ from myst_nb.ext.glue.roles import PasteRoleAny, PasteTextRole
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
-from sphinx.util.i18n import docname_to_domain
 from sphinx.util import logging
+from sphinx.util.i18n import docname_to_domain
 
-from dlcourse.language import vietnamese, vietnamese_html, vietnamese_numbers
+from dlcourse.vietnamese.writing import vietnamese, vietnamese_html, vietnamese_numbers
 
 LOG = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Sphinx extension: a link on every page to the same page in the book's other edition.
 
-The editions and their folders in the one site are ``dlcourse.editions``'s (English in
+The editions and their folders in the one site are ``dlcourse.book.editions``'s (English in
 ``_build/html``, Vietnamese in ``_build/html/vi``), so the same page of the other edition
 is one folder down (from English) or up (from Vietnamese), whatever the page.  The link is plain HTML at the top of
 the article, works from a file on disk as well as from a web server, and is left out of
@@ -15,7 +15,7 @@ from typing import Any, Dict
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
-from dlcourse.editions import LANGUAGES, site_folder
+from dlcourse.book.editions import LANGUAGES, site_folder
 
 TOOLTIPS = {"vi": "Đọc trang này bằng tiếng Việt", "en": "Read this page in English"}
 """The link's tooltip, in the language of the edition it leads to."""

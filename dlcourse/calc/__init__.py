@@ -34,8 +34,8 @@ Conventions:
   although PyTorch would refuse such a layer.
 """
 
-from .costs import TrainingCost, augmented_count, softmax, softmax_cross_entropy_grad, training_cost
-from .layers import (
+from dlcourse.calc.costs import TrainingCost, augmented_count, softmax, softmax_cross_entropy_grad, training_cost
+from dlcourse.calc.layers import (
     GRU,
     LSTM,
     RNN,
@@ -55,11 +55,11 @@ from .layers import (
     Softmax,
     Tanh,
 )
-from .network import Network
-from .report import Row, Summary
-from .sizes import conv_output_size
-from .summarize import group_rows, summarize
-from .training_memory import TrainingMemory, max_batch_size, training_memory
+from dlcourse.calc.network import Network
+from dlcourse.calc.report import Row, Summary
+from dlcourse.calc.sizes import conv_output_size
+from dlcourse.calc.summarize import group_rows, summarize
+from dlcourse.calc.training_memory import TrainingMemory, max_batch_size, training_memory
 
 __all__ = [
     "AvgPool2d", "BatchNorm2d", "Conv2d", "Dropout", "Flatten", "GRU", "GlobalAvgPool2d",

@@ -7,12 +7,12 @@ import json
 import sys
 from typing import List, Optional, Sequence
 
-from .network import Network
-from .report import batch_totals, format_table
-from .sizes import conv_output_size
-from .spec import SpecError, parse_layer, parse_shape, parse_size
-from .torch_network import to_torch
-from .training_memory import OPTIMIZER_STATE_BUFFERS, format_training_memory, training_memory
+from dlcourse.calc.network import Network
+from dlcourse.calc.report import batch_totals, format_table
+from dlcourse.calc.sizes import conv_output_size
+from dlcourse.calc.spec import SpecError, parse_layer, parse_shape, parse_size
+from dlcourse.calc.torch_network import to_torch
+from dlcourse.calc.training_memory import OPTIMIZER_STATE_BUFFERS, format_training_memory, training_memory
 
 EXAMPLES = """\
 examples:

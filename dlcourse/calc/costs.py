@@ -8,8 +8,7 @@ from typing import Sequence, Union
 
 import numpy as np
 
-from ..activations import softmax  # the course's one softmax (stable: shifted by the maximum)
-
+from dlcourse.activations import softmax  # the course's one softmax (stable: shifted by the maximum)
 
 Number = Union[int, float]
 

@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .sizes import IntOrPair, as_pair, conv_output_size
+from dlcourse.calc.sizes import IntOrPair, as_pair, conv_output_size
 
 Shape = Tuple[int, ...]
 

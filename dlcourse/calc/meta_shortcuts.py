@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 
 import torch
 
-from .sizes import conv_output_size
+from dlcourse.calc.sizes import conv_output_size
 
 aten = torch.ops.aten
 Shortcut = Callable[..., Any]

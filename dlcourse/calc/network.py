@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence, Tuple
 
-from .layers import Layer
-from .report import Row, Summary
+from dlcourse.calc.layers import Layer
+from dlcourse.calc.report import Row, Summary
 
 
 class Network(Summary):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Dict, List, Optional, Tuple
 
-from . import layers as L
+from dlcourse.calc import layers as L
 
 _OPTION = re.compile(r"^([a-z]+)(\d+(?:x\d+)?)$")
 

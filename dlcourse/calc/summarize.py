@@ -29,8 +29,8 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from . import meta_shortcuts, op_rules
-from .report import Row, Summary
+from dlcourse.calc import meta_shortcuts, op_rules
+from dlcourse.calc.report import Row, Summary
 
 InputSize = Union[Sequence[int], Sequence[Sequence[int]]]
 
@@ -46,7 +46,7 @@ class _Call:
     unknown_ops: Set[str] = field(default_factory=set)
 
 
-class _Counter(TorchDispatchMode):
+class MacCounter(TorchDispatchMode):
     """Charges each operator's MACs to the innermost running module."""
 
     def __init__(self, stack: List[_Call]) -> None:
@@ -96,8 +96,8 @@ def summarize(
     """
     if not isinstance(module, nn.Module):
         raise ValueError(f"summarize needs a torch.nn.Module, got {type(module).__name__}")
-    _refuse_torchscript(module)
-    sizes = _check_sizes(input_size)
+    refuse_torchscript(module)
+    sizes = check_sizes(input_size)
     inputs = [torch.empty(size, dtype=dtype, device="meta") for size in sizes]
     model = meta_copy(module)
     calls: List[_Call] = []
@@ -127,10 +127,10 @@ def summarize(
         sub.register_forward_pre_hook(before, with_kwargs=True)
         sub.register_forward_hook(after, with_kwargs=True)
     try:
-        with torch.no_grad(), _Counter(calls), _distributions_unchecked():
+        with torch.no_grad(), MacCounter(calls), distributions_unchecked():
             output = model(*inputs, **forward_kwargs)
     except (RuntimeError, TypeError, ValueError, IndexError, AssertionError, NotImplementedError) as error:
-        raise ValueError(_explain(error, module, calls, sizes)) from None
+        raise ValueError(explain_failure(error, module, calls, sizes)) from None
     total_params = sum(p.numel() for p in model.parameters())
     notes = [f"totals are for the whole input of size {', '.join(str(s) for s in sizes)}"]
     if any(isinstance(p, nn.parameter.UninitializedParameter) for p in module.parameters()):
@@ -198,7 +198,7 @@ def shape_of(value: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _distributions_unchecked() -> Iterator[None]:
+def distributions_unchecked() -> Iterator[None]:
     """Distributions check their arguments' values by default, which meta tensors do not have."""
     previous = torch.distributions.Distribution._validate_args
     torch.distributions.Distribution.set_default_validate_args(False)
@@ -208,7 +208,12 @@ def _distributions_unchecked() -> Iterator[None]:
         torch.distributions.Distribution.set_default_validate_args(previous)
 
 
-def _refuse_torchscript(module: nn.Module) -> None:
+def refuse_torchscript(module: nn.Module) -> None:
+    """Raise ValueError, with what to do instead, when ``module`` holds a TorchScript module (meta tensors
+    cannot run through one).
+
+    >>> refuse_torchscript(nn.Linear(2, 3))   # a plain module passes
+    """
     for name, sub in module.named_modules():
         if isinstance(sub, torch.jit.ScriptModule):
             where = f"its submodule {name!r}" if name else "it"
@@ -217,7 +222,7 @@ def _refuse_torchscript(module: nn.Module) -> None:
                              "it was scripted or traced from")
 
 
-def _explain(error: BaseException, module: nn.Module, calls: List[_Call], sizes: List[Tuple[int, ...]]) -> str:
+def explain_failure(error: BaseException, module: nn.Module, calls: List[_Call], sizes: List[Tuple[int, ...]]) -> str:
     """A message that says which module failed, why, and what to do."""
     shapes = ", ".join(str(tuple(size)) for size in sizes)
     where = (f"its module {calls[-1].name!r} ({type(calls[-1].module).__name__})" if calls and calls[-1].name
@@ -274,7 +279,12 @@ def _tensors(value: Any) -> Iterator[torch.Tensor]:
             yield from _tensors(item)
 
 
-def _check_sizes(input_size: InputSize) -> List[Tuple[int, ...]]:
+def check_sizes(input_size: InputSize) -> List[Tuple[int, ...]]:
+    """The input size(s) as a list of shapes; ValueError, saying what was expected, for anything else.
+
+    >>> check_sizes((8, 3, 32, 32))
+    [(8, 3, 32, 32)]
+    """
     def valid(size: Any) -> bool:
         return (
             isinstance(size, (tuple, list, torch.Size))

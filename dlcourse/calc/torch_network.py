@@ -19,8 +19,8 @@ from typing import Callable, Dict, Tuple
 import torch
 from torch import nn
 
-from . import layers as spec
-from .network import Network
+from dlcourse.calc import layers as spec
+from dlcourse.calc.network import Network
 
 _ACTIVATIONS: Dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "softmax": lambda: nn.Softmax(dim=-1),

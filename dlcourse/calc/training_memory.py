@@ -39,13 +39,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
-from .summarize import (
+from dlcourse.calc.summarize import (
     InputSize,
-    _check_sizes,
-    _Counter,
-    _distributions_unchecked,
-    _explain,
-    _refuse_torchscript,
+    check_sizes,
+    MacCounter,
+    distributions_unchecked,
+    explain_failure,
+    refuse_torchscript,
     meta_copy,
 )
 
@@ -98,8 +98,8 @@ def training_memory(
         raise ValueError(f"training_memory needs a torch.nn.Module, got {type(module).__name__}")
     buffers = _check_optimizer(optimizer)
     _check_bytes_per_value(bytes_per_value)
-    _refuse_torchscript(module)
-    sizes = _check_sizes(input_size)
+    refuse_torchscript(module)
+    sizes = check_sizes(input_size)
     model = meta_copy(module)
     model.train()
     inputs = [torch.empty(size, dtype=dtype, device="meta") for size in sizes]
@@ -113,11 +113,11 @@ def training_memory(
         return tensor
 
     try:
-        with torch.enable_grad(), _Counter([]), _distributions_unchecked(), \
+        with torch.enable_grad(), MacCounter([]), distributions_unchecked(), \
                 torch.autograd.graph.saved_tensors_hooks(pack, _unpack):
             output = model(*inputs, **forward_kwargs)
     except (RuntimeError, TypeError, ValueError, IndexError, AssertionError, NotImplementedError) as error:
-        raise ValueError(_explain(error, module, [], sizes)) from None
+        raise ValueError(explain_failure(error, module, [], sizes)) from None
     del output
     parameters = list(model.parameters())  # a lazy module's parameters exist now
     trainable = [p for p in parameters if p.requires_grad]

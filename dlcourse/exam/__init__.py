@@ -6,7 +6,7 @@
 The same seed always gives the same exam; every answer in the key comes from dlcourse.calc.
 """
 
-from .generator import Exam, generate, random_network
-from .render import FORMATS, LANGUAGES, render
+from dlcourse.exam.generator import Exam, generate, random_network
+from dlcourse.exam.render import FORMATS, LANGUAGES, render
 
 __all__ = ["Exam", "FORMATS", "LANGUAGES", "generate", "random_network", "render"]

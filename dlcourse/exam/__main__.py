@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from .generator import generate
-from .render import FORMATS, LANGUAGES, render
+from dlcourse.exam.generator import generate
+from dlcourse.exam.render import FORMATS, LANGUAGES, render
 
 EXTENSIONS = {"md": "md", "html": "html", "pdf-md": "pdf.md"}
 

@@ -5,7 +5,7 @@ numbered facts, ("ul", [items]) for bullets, ("qs", [items]) for questions lette
 and ("table", header, rows) — built once per language and written out by one small function
 per format.
 
-The Vietnamese texts take every domain term that the glossary names from ``dlcourse.glossary``
+The Vietnamese texts take every domain term that the glossary names from ``dlcourse.vietnamese.glossary``
 (looked up at each call: *tầng* for layer, *entropy chéo*, *hệ số điều chỉnh*, …), and every
 number, formulas of the key included, goes through ``number``: 165,191,680 and 0.01 in
 English, 165.191.680 and 0,01 in Vietnamese.  The questions state the conventions the key
@@ -20,10 +20,10 @@ import html
 import re
 from typing import Any, Dict, List, Sequence, Tuple
 
-from dlcourse import calc, glossary
-from dlcourse.language import vietnamese_numbers
-
-from .generator import Exam
+from dlcourse import calc
+from dlcourse.exam.generator import Exam
+from dlcourse.vietnamese import glossary
+from dlcourse.vietnamese.writing import vietnamese_numbers
 
 Block = Tuple
 LANGUAGES = ("en", "vi")
@@ -112,7 +112,7 @@ def _capital(text: str) -> str:
 
 
 def vietnamese_words() -> Dict[str, Any]:
-    """The Vietnamese texts, every domain term looked up in ``dlcourse.glossary`` at each call.
+    """The Vietnamese texts, every domain term looked up in ``dlcourse.vietnamese.glossary`` at each call.
 
     >>> texts = vietnamese_words()
     >>> glossary.vietnamese("cross-entropy") in texts["train"], "lớp" in str(texts)

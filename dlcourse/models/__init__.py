@@ -7,16 +7,43 @@ the state dicts of their ``torch.nn`` namesakes and give the same outputs (check
 tests/test_recurrent.py and tests/test_attention.py).
 """
 
-from .attention import (
-    AdditiveAttention, CosineAttention, DotProductAttention, GeneralAttention, MultiHeadAttention,
+from dlcourse.models.attention import (
+    AdditiveAttention,
+    CosineAttention,
+    DotProductAttention,
+    GeneralAttention,
+    MultiHeadAttention,
 )
-from .classic import LENET5_C3_TABLE, AlexNet, LeNet5, VGG, alexnet, lenet5, lenet5_paper_parameters, vgg16
-from .googlenet import GoogLeNet, Inception, googlenet
-from .mobilenet import DepthwiseSeparable, InvertedResidual, MobileNetV1, MobileNetV2, mobilenet_v1, mobilenet_v2
-from .recurrent import (
-    GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, gradient_norms_through_time, recurrent_parameter_count,
+from dlcourse.models.classic import (
+    LENET5_C3_TABLE,
+    VGG,
+    AlexNet,
+    LeNet5,
+    alexnet,
+    lenet5,
+    lenet5_paper_parameters,
+    vgg16,
 )
-from .resnet import Bottleneck, ResNet, resnet50
+from dlcourse.models.googlenet import GoogLeNet, Inception, googlenet
+from dlcourse.models.mobilenet import (
+    DepthwiseSeparable,
+    InvertedResidual,
+    MobileNetV1,
+    MobileNetV2,
+    mobilenet_v1,
+    mobilenet_v2,
+)
+from dlcourse.models.recurrent import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    gradient_norms_through_time,
+    recurrent_parameter_count,
+)
+from dlcourse.models.resnet import Bottleneck, ResNet, resnet50
 
 BUILDERS = {"lenet5": lenet5, "alexnet": alexnet, "vgg16": vgg16, "googlenet": googlenet, "resnet50": resnet50,
             "mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2}

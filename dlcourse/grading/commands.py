@@ -1,0 +1,470 @@
+"""Short commands around nbgrader for the dlcourse course in ``exercises/``.
+
+Each command runs nbgrader's own application for one step of the common path; the
+code here only prepares files and checks the results.
+
+    python -m dlcourse.grading release               # source/*.md -> .ipynb, then generate_assignment
+    python -m dlcourse.grading collect A FOLDER      # FOLDER/<student>.ipynb -> submitted/<student>/A/
+    python -m dlcourse.grading autograde A           # nbgrader autograde, every submission, in the sandbox
+    python -m dlcourse.grading feedback A            # nbgrader generate_feedback, hidden tests' code hidden
+    python -m dlcourse.grading export                # nbgrader export -> grades.csv
+    python -m dlcourse.grading grade A FOLDER        # collect, autograde, feedback and export in one go
+    python -m dlcourse.grading roster students.csv   # id, first name, last name, email -> the gradebook
+
+Grading runs each notebook in a bubblewrap sandbox and decides the points outside it
+(``dlcourse.grading.verdict``, installed by the course's nbgrader_config.py, so plain
+``nbgrader autograde`` and formgrader do the same).  Where the sandbox cannot be set up,
+grading stops and says what to install; ``--no-sandbox`` grades trusted notebooks without
+it, and says so on every result.
+
+Assignments are written as MyST Markdown notebooks (``source/A/A.md``, diff-friendly);
+``release`` turns them into the ``.ipynb`` files nbgrader reads, cell metadata included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import jupytext
+import nbformat
+
+from dlcourse.grading import sandbox, verdict
+
+COURSE = Path(__file__).resolve().parents[2] / "exercises"
+LEAKS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "Model answer")
+MAX_NOTEBOOK_BYTES = 50 * 2**20  # a submitted notebook larger than this is graded as blank
+GRADER_NOTES = "grader_notes"    # <course>/grader_notes/<assignment>/<student>.json: the grader's, not the student's
+QUARANTINE = "quarantine"        # <course>/quarantine/<assignment>/<student>/: what a submission held besides notebooks
+BLANKS = ".blank_submissions"    # a blank notebook graded in a student's name, beside (never over) their file
+SECONDS_PER_NOTEBOOK = 240       # the watchdog's allowance per notebook: the sandbox's 120 s budget, and nbgrader
+
+
+def note_path(course: Path, name: str, student: str) -> Path:
+    """Where the grader keeps its note on one submission: in the course folder, outside the submission."""
+    return Path(course) / GRADER_NOTES / name / f"{student}.json"
+
+
+def write_note(course: Path, name: str, student: str, note: str) -> None:
+    """Keep (or replace) the grader's note on a submission; the feedback shows it (``verdict.GraderNotes``)."""
+    path = note_path(course, name, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"note": note}), encoding="utf-8")
+
+
+def read_note(course: Path, name: str, student: str) -> str:
+    """The grader's note on a submission, or "" when there is none."""
+    path = note_path(course, name, student)
+    try:
+        note = json.loads(path.read_text(encoding="utf-8")).get("note", "")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return note if isinstance(note, str) else ""
+
+
+def keep_only_the_notebook(assignment: str, student: str, notebooks: Sequence[str], **_: object) -> List[str]:
+    """nbgrader's pre-convert hook: move everything but the notebooks out of a submission folder.
+
+    nbgrader copies every other file of ``submitted/<student>/<assignment>/`` into the graded
+    and feedback folders, as the grader's user and following links: a link to
+    ``/etc/shadow`` or to the instructor's source would come back to the student.  So before
+    nbgrader looks, anything in the folder but a plain ``.ipynb`` file of at most
+    ``MAX_NOTEBOOK_BYTES`` and nbgrader's own ``timestamp.txt`` (other files, links, folders,
+    pipes, a notebook too big to read) moves to
+    ``quarantine/<assignment>/<student>/`` in the course folder (nbgrader's working folder),
+    without being opened.  nbgrader swallows a hook's errors, so ``verdict.CleanSubmission``
+    checks again and refuses the submission if anything is left.  Returns the names moved.
+    """
+    if not notebooks:
+        return []
+    folder = Path(notebooks[0]).parent              # <submitted>/<student>/<assignment>
+    assignment, student = folder.name, folder.parent.name   # nbgrader passes "*" when it grades everyone
+    moved: List[str] = []
+    for entry in sorted(folder.iterdir()):
+        too_big = entry.suffix == ".ipynb" and is_plain_submission_file(entry) and \
+            entry.stat().st_size > MAX_NOTEBOOK_BYTES
+        if is_plain_submission_file(entry) and not too_big:
+            continue
+        target = Path.cwd() / QUARANTINE / assignment / student / entry.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() or target.is_symlink():
+            _remove_entry(target)
+        os.rename(entry, target)               # a rename never follows a link nor opens a pipe
+        moved.append(entry.name)
+        if too_big:
+            write_note(Path.cwd(), assignment, student, f"the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} "
+                                                         "MiB; it was graded as blank")
+        elif entry.suffix == ".ipynb":
+            write_note(Path.cwd(), assignment, student, "the notebook handed in is a link or not a regular "
+                                                         "file; only the notebook itself is graded, so it was "
+                                                         "graded as blank")
+    return moved
+
+
+def is_plain_submission_file(path: Path) -> bool:
+    """A regular file (not a link) that a submission may hold: a notebook, or nbgrader's small timestamp."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    return path.suffix == ".ipynb" or (path.name == "timestamp.txt" and path.stat().st_size < 1024)
+
+
+def _remove_entry(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def assignments(course: Path = COURSE) -> List[str]:
+    """Names of the assignments in ``source/``, in order."""
+    return sorted(p.name for p in (course / "source").iterdir() if (p / f"{p.name}.md").exists())
+
+
+def _nbgrader_command(course: Path, args: Sequence[str]) -> Tuple[List[str], Dict[str, str]]:
+    bin_dir = Path(sys.executable).parent  # nbgrader calls `alembic` from the PATH
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    return [str(bin_dir / "nbgrader"), *args], env
+
+
+def _nbgrader_unchecked(course: Path, *args: str) -> subprocess.CompletedProcess:
+    command, env = _nbgrader_command(course, args)
+    return subprocess.run(command, cwd=course, capture_output=True, text=True, env=env)
+
+
+def _nbgrader_start(course: Path, *args: str) -> subprocess.Popen:
+    command, env = _nbgrader_command(course, args)
+    return subprocess.Popen(command, cwd=course, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            start_new_session=True)   # a process group of its own: the watchdog stops it whole
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run one nbgrader command in the course folder; raise with its output if it fails."""
+    result = _nbgrader_unchecked(course, *args)
+    if result.returncode != 0:
+        raise RuntimeError(f"`nbgrader {' '.join(args)}` failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def release(course: Path = COURSE, names: Optional[Sequence[str]] = None) -> List[Path]:
+    """Write each source notebook as .ipynb, generate the student versions, check for leaks."""
+    released = []
+    for name in names or assignments(course):
+        source = course / "source" / name / f"{name}.md"
+        if not source.exists():
+            raise ValueError(f"no assignment source {source}; known: {', '.join(assignments(course))}")
+        jupytext.write(jupytext.read(source), source.with_suffix(".ipynb"))
+        nbgrader(course, "generate_assignment", name, "--force")
+        check_no_leaks(course / "release" / name)
+        released.append(course / "release" / name / f"{name}.ipynb")
+    return released
+
+
+def check_no_leaks(folder: Path) -> None:
+    """Raise if any released file holds a solution, a hidden test or a model answer."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found = [marker for marker in LEAKS if marker in text]
+        if found:
+            raise RuntimeError(f"{path} leaks {', '.join(found)}; it must not be given to students")
+
+
+def collect(course: Path, name: str, folder: Path) -> Dict[str, str]:
+    """Copy ``folder/<student>.ipynb`` to ``submitted/<student>/<name>/<name>.ipynb``.
+
+    A file that is a link, is not a readable notebook, or is a notebook of another assignment
+    is replaced by the blank student version (so it grades to 0 without stopping the batch),
+    and the reason is kept for the feedback.  Returns {student: note} for such files.  Any
+    file, however damaged, is dealt with on its own: the batch always goes on.
+    """
+    blank = course / "release" / name / f"{name}.ipynb"
+    if not blank.exists():
+        raise ValueError(f"{name} is not released yet: run `python -m dlcourse.grading release {name}`")
+    fixed = _fixed_cells(nbformat.read(blank, as_version=4))
+    notes: Dict[str, str] = {}
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        student = path.stem
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", student):
+            raise ValueError(f"{path.name}: name submissions <student-id>.ipynb with letters, digits, _ . -")
+        target = course / "submitted" / student / name
+        if target.exists() or target.is_symlink():
+            _remove_entry(target)
+        target.mkdir(parents=True)
+        note = _problem(path, fixed, name)
+        note_path(course, name, student).unlink(missing_ok=True)
+        if note:
+            notes[student] = note
+            shutil.copy(blank, target / f"{name}.ipynb")
+            write_note(course, name, student, note)
+        else:
+            shutil.copy(path, target / f"{name}.ipynb")
+    return notes
+
+
+def _fixed_cells(notebook: nbformat.NotebookNode) -> Dict[str, str]:
+    """The locked cells of a notebook (the assignment's own text and code): {grade_id: source}.
+
+    Cells whose grading data are not what nbgrader writes (not a dict, no string id) are left out.
+    """
+    fixed = {}
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader") if isinstance(cell, dict) else None
+        if isinstance(meta, dict) and meta.get("locked") and isinstance(meta.get("grade_id"), str):
+            source = cell.get("source", "")
+            fixed[meta["grade_id"]] = source if isinstance(source, str) else ""
+    return fixed
+
+
+def _problem(path: Path, fixed: Dict[str, str], name: str) -> str:
+    """Why a submitted file cannot be graded as assignment ``name`` ("" if it can).
+
+    A notebook of another assignment may share cell ids with this one (q1_answer is in
+    every assignment), so it is recognised by the text of its locked cells: at least half
+    of those it shares with the released notebook must be the same.
+    """
+    if path.is_symlink() or not path.is_file():
+        return "the file is a link or not a regular file; only the notebook itself is graded, so it was graded as blank"
+    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        return f"the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB; it was graded as blank"
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        theirs = _fixed_cells(notebook)
+    except Exception as error:  # any unreadable file is reported, whatever the parser raised
+        return f"the file is not a readable notebook ({type(error).__name__}); it was graded as blank"
+    shared = [grade_id for grade_id in fixed if grade_id in theirs]
+    same = [grade_id for grade_id in shared if theirs[grade_id].strip() == fixed[grade_id].strip()]
+    if not shared or len(same) * 2 < len(shared):
+        return (f"the notebook is not assignment {name} (its fixed cells are those of another notebook); "
+                "it was graded as blank")
+    return ""
+
+
+def autograde(course: Path, name: str, timeout: Optional[int] = None, sandboxed: bool = True,
+              jobs: Optional[int] = None, host_limits: bool = True) -> Dict[str, str]:
+    """``nbgrader autograde`` for every submission of ``name``; returns {student: note}.
+
+    The course's configuration makes nbgrader run each notebook in the sandbox and decide
+    the points outside it (``dlcourse.grading.verdict``); a cell that ended or froze the kernel is
+    skipped, and the note says which.  Submissions are graded by ``jobs`` nbgrader
+    processes side by side (the machine's cores by default).  A notebook nbgrader cannot
+    grade is graded again as the blank notebook, with a note, and the batch goes on.
+    Without the sandbox (``sandboxed=False``, trusted notebooks only) every student's note
+    says so.  Raises ``SandboxUnavailable`` when the sandbox cannot be set up, before
+    grading anything, or when the whole-notebook limits cannot (``sandbox.HostLimits``:
+    they need root) unless ``host_limits=False`` accepts per-process limits only.
+    """
+    if sandboxed:
+        sandbox.check_available(require_host_limits=host_limits)
+    extra = (([f"--Execute.timeout={timeout}"] if timeout else [])
+             + ([] if sandboxed else ["--SandboxedExecute.sandbox=False"])
+             + ([] if host_limits else ["--SandboxedExecute.require_host_limits=False"]))
+    students = sorted(p.parts[-3] for p in (course / "submitted").glob(f"*/{name}/{name}.ipynb"))
+    stopped = _nbgrader_in_parallel(course, "autograde", name, students, extra, jobs)
+    notes: Dict[str, str] = {}
+    for student in students:
+        graded = course / "autograded" / student / name / f"{name}.ipynb"
+        if not graded.exists():
+            if student in stopped:
+                write_note(course, name, student, "grading this group of notebooks took longer than the watchdog "
+                                                  "allows, and it was stopped before this notebook was graded; it "
+                                                  "was graded as blank (grade it again on its own)")
+            notes[student] = _grade_as_blank(course, name, student, extra)
+            continue
+        note = grading_notes(nbformat.read(graded, as_version=4))
+        if not sandboxed:
+            note = "; ".join(filter(None, ["graded WITHOUT a sandbox (--no-sandbox)", note]))
+        if note:
+            notes[student] = note
+    return notes
+
+
+def _nbgrader_in_parallel(course: Path, command: str, name: str, students: List[str], extra: Sequence[str] = (),
+                          jobs: Optional[int] = None, seconds_per_notebook: float = SECONDS_PER_NOTEBOOK) -> List[str]:
+    """Split the students into ``jobs`` groups (the cores by default) and run one nbgrader per group at once.
+
+    A watchdog gives each group ``seconds_per_notebook`` per student (and as much again once):
+    a group still running then is stopped with everything it started, and its students left
+    without a result are graded as blank by the caller.  Returns the students of stopped groups.
+    """
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    # dealt in the order of a hash of their ids, so students whose ids follow a pattern (and whose
+    # notebooks might all be slow) are not all dealt to one group
+    shuffled = sorted(students, key=lambda student: hashlib.sha256(student.encode()).hexdigest())
+    groups = [shuffled[index::jobs] for index in range(min(jobs, len(students)))]
+    runs = []
+    for group in groups:
+        others = sorted(set(students) - set(group))
+        exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
+        runs.append((group, _nbgrader_start(course, command, name, "--force", *exclude, *extra)))
+    stopped: List[str] = []
+    deadline = time.monotonic() + seconds_per_notebook * (max(len(group) for group, _ in runs) + 1) if runs else 0
+    for group, run in runs:
+        try:
+            run.communicate(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)       # nbgrader and every kernel it started
+            run.communicate()
+            stopped += group
+    return stopped
+
+
+def _grade_as_blank(course: Path, name: str, student: str, extra: Sequence[str]) -> str:
+    """Grade a notebook nbgrader could not grade as the blank one; the note for the student.
+
+    The blank notebook is graded in the student's name from a folder of its own
+    (``CourseDirectory.submitted_directory``), so the student's own file in ``submitted/``
+    is never overwritten: it stays there for the instructor to look at.
+    """
+    blanks = course / BLANKS
+    folder = blanks / student / name
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    shutil.copy(course / "release" / name / f"{name}.ipynb", folder / f"{name}.ipynb")
+    timestamp = course / "submitted" / student / name / "timestamp.txt"
+    if timestamp.is_file() and not timestamp.is_symlink():
+        shutil.copy(timestamp, folder / "timestamp.txt")
+    note = read_note(course, name, student) or ("nbgrader could not grade the notebook as it was handed in (its "
+                                                 "cells' grading data are damaged); it was graded as blank")
+    _nbgrader_unchecked(course, "autograde", name, "--force", "--student", student,
+                        f"--CourseDirectory.submitted_directory={BLANKS}", *extra)
+    shutil.rmtree(blanks / student)
+    if not (course / "autograded" / student / name / f"{name}.ipynb").exists():
+        note = "nbgrader could not grade the notebook, even blank; it scored 0"
+    write_note(course, name, student, note)
+    return note
+
+
+def grading_notes(notebook: nbformat.NotebookNode) -> str:
+    """What the grader did to a notebook besides grading it (skipped cells, lost kernels)."""
+    notes = []
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "a cell")
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") == verdict.SKIPPED:
+                notes.append(f"running answer cell '{grade_id}' ended or froze the Python process (for example with "
+                             "os._exit); that cell was skipped and scored 0, the rest was graded as usual")
+            elif output.get("output_type") == "error" and output.get("ename") == "KernelLost":
+                notes.append(f"the notebook's kernel stopped during test '{grade_id}', which scored 0")
+            elif output.get("output_type") == "error" and output.get("ename") == verdict.OUT_OF_TIME \
+                    and not any("grading time" in note for note in notes):
+                notes.append("the notebook used up its grading time; the cells and tests after that point "
+                             "did not run and scored 0")
+    return "; ".join(notes)
+
+
+def feedback(course: Path, name: str, jobs: Optional[int] = None) -> List[Path]:
+    """``nbgrader generate_feedback``: the course's configuration hides the hidden tests' code and adds notes.
+
+    Students see which checks failed and the message each gave (``HideHiddenTests``), and the
+    grader's note where collecting or grading changed something (``GraderNotes``, from
+    ``grader_notes/``, shown apart from every cell, so no cell of the student can imitate it).
+    """
+    students = sorted(p.parts[-3] for p in (course / "autograded").glob(f"*/{name}/{name}.ipynb"))
+    _nbgrader_in_parallel(course, "generate_feedback", name, students, jobs=jobs)
+    made = sorted((course / "feedback").glob(f"*/{name}/{name}.html"))
+    missing = sorted(set(students) - {path.parts[-3] for path in made})
+    if missing:
+        raise RuntimeError(f"`nbgrader generate_feedback {name}` made no feedback for {', '.join(missing)}; "
+                           f"see {course / '.nbgrader.log'}")
+    return made
+
+
+def roster(course: Path, students_csv: Path) -> List[str]:
+    """Add or update the students of a CSV file (id, first name, last name, email) in the gradebook.
+
+    Formgrader then shows their names.  The first row may be a header.  Returns the ids.
+    """
+    from nbgrader.api import Gradebook
+
+    with open(students_csv, newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
+    if rows and rows[0][0].strip().lower() in ("id", "student_id", "student id"):
+        rows = rows[1:]
+    ids = []
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "dlcourse") as gradebook:
+        for number, row in enumerate(rows, start=1):
+            cells = [cell.strip() for cell in row] + [""] * 4
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", cells[0]):
+                raise ValueError(f"{students_csv}, row {number}: the student id {cells[0]!r} "
+                                 "should be letters, digits, _ . -")
+            gradebook.update_or_create_student(cells[0], first_name=cells[1] or None, last_name=cells[2] or None,
+                                               email=cells[3] or None)
+            ids.append(cells[0])
+    return ids
+
+
+def export(course: Path = COURSE, to: Optional[Path] = None) -> Path:
+    """nbgrader export: one row per student and assignment, in a CSV file."""
+    to = to or course / "grades.csv"
+    nbgrader(course, "export", "--to", str(to))
+    return to
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dlcourse.grading", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--course", type=Path, default=COURSE, help="the nbgrader course folder")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("release").add_argument("assignments", nargs="*")
+    for command in ("collect", "grade", "autograde"):
+        sub = commands.add_parser(command)
+        sub.add_argument("assignment")
+        if command != "autograde":
+            sub.add_argument("folder", type=Path)
+        if command != "collect":
+            sub.add_argument("--no-sandbox", action="store_true",
+                             help="grade without the sandbox: ONLY for notebooks you trust (every result says so)")
+            sub.add_argument("--jobs", type=int, default=None,
+                             help="notebooks graded side by side (default: the cores)")
+            sub.add_argument("--no-host-limits", action="store_true",
+                             help="accept per-process limits only, where whole-notebook limits (cgroups, as root) "
+                                  "cannot be set up")
+    commands.add_parser("feedback").add_argument("assignment")
+    commands.add_parser("export")
+    commands.add_parser("roster").add_argument("students", type=Path, help="CSV: id, first name, last name, email")
+    args = parser.parse_args(argv)
+    course = args.course.resolve()
+    try:
+        if args.command == "release":
+            for path in release(course, args.assignments):
+                print(f"released {path.relative_to(course)}")
+        elif args.command in ("collect", "grade"):
+            for student, note in collect(course, args.assignment, args.folder).items():
+                print(f"{student}: {note}")
+            if args.command == "grade":
+                for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox,
+                                               jobs=args.jobs, host_limits=not args.no_host_limits).items():
+                    print(f"{student}: {note}")
+                for path in feedback(course, args.assignment, jobs=args.jobs):
+                    print(f"feedback {path.relative_to(course)}")
+                print(f"grades in {export(course).relative_to(course)}")
+        elif args.command == "autograde":
+            for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox,
+                                           jobs=args.jobs, host_limits=not args.no_host_limits).items():
+                print(f"{student}: {note}")
+        elif args.command == "feedback":
+            for path in feedback(course, args.assignment):
+                print(f"feedback {path.relative_to(course)}")
+        elif args.command == "roster":
+            print(f"{len(roster(course, args.students))} students in the gradebook")
+        else:
+            print(f"grades in {export(course)}")
+    except (ValueError, RuntimeError) as error:
+        print(f"dlcourse.grading.commands: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
