@@ -99,7 +99,8 @@ def test_every_part_of_the_package_sits_in_a_layer_of_the_import_contracts():
     placed = {name.strip() for layer in layers for name in layer.replace("|", ":").split(":")}
     parts = {f"dlcourse.{p.stem if p.is_file() else p.name}" for p in (REPO / "dlcourse").iterdir()
              if (p.suffix == ".py" or (p / "__init__.py").exists()) and p.name != "__init__.py"}
-    outside = {"dlcourse.grading", "dlcourse.checks"}   # the grading subsystem, and the name notebooks import its checks by
+    # the grading subsystem, and the name graded notebooks import its checks by
+    outside = {"dlcourse.grading", "dlcourse.checks"}
     assert parts - outside - placed == set()
     assert placed <= parts
 
@@ -117,7 +118,8 @@ def test_importing_the_package_changes_nothing_outside_it():
         f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
         "changed = [k for k, v in matplotlib.rcParams.items() if before.get(k) != v]\n"
-        "formatters = dict(shell.display_formatter.formatters, mimebundle=shell.display_formatter.mimebundle_formatter)\n"
+        "display = shell.display_formatter\n"
+        "formatters = dict(display.formatters, mimebundle=display.mimebundle_formatter)\n"
         "registered = []\n"
         "for kind, formatter in formatters.items():\n"
         "    try:\n"
