@@ -29,6 +29,8 @@ from dlcourse.book.editions import LANGUAGES, site_folder
 from dlcourse.book.pdf import CHROMIUM, CHROMIUM_ARGS
 from dlcourse.vietnamese.writing import vietnamese_numbers
 
+pytestmark = pytest.mark.browser
+
 REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "_build" / "html"
 SHOTS = REPO / "_build" / "screenshots"

@@ -19,6 +19,7 @@ def cited_keys():
     return keys
 
 
+@pytest.mark.browser
 def test_built_bibliography_lists_every_cited_work():
     html = REPO / "_build" / "html" / "book" / "bibliography.html"
     if not html.exists():

@@ -22,6 +22,8 @@ import pytest
 
 from dlcourse.grading import commands as grading
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 A1 = "01_neural_nets"
 POINTS = {"q1": 4, "q2": 4, "q3": 3}

@@ -34,6 +34,8 @@ from test_grading import _cell, make_course
 import dlcourse
 from dlcourse.grading import commands as grading
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = Path(dlcourse.__file__).resolve().parent
 ANSWER_CELL = "q1_answer"  # the attack and every stub go in the first answer cell

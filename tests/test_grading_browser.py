@@ -30,6 +30,8 @@ from test_grading import A1, _cell, make_course
 from dlcourse.book.pdf import CHROMIUM, CHROMIUM_ARGS
 from dlcourse.grading import commands as grading
 
+pytestmark = pytest.mark.browser
+
 PAYLOADS = "\n\n".join([
     "[plot](javascript:window.__pwned=1)",
     "[plot](JaVa&#x09;ScRiPt:window.__pwned=2)",

@@ -25,6 +25,8 @@ from dlcourse.grading import commands as grading
 from dlcourse.grading import notebook_proxy as remote
 from dlcourse.grading import sandbox, verdict
 
+pytestmark = pytest.mark.slow
+
 # ---------------------------------------------------------------- copies of a notebook's module
 
 def _tree(nodes):

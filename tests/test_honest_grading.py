@@ -200,6 +200,7 @@ def _points_by_test(path: Path) -> dict:
             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
 
 
+@pytest.mark.slow
 def test_grading_a_class_twice_gives_the_same_outputs_cell_by_cell(graded_twice):
     assert {name for name, result in graded_twice.items() if len(result["runs"]) == 2} == set(GRADED_TWICE)
     for name in GRADED_TWICE:
@@ -208,6 +209,7 @@ def test_grading_a_class_twice_gives_the_same_outputs_cell_by_cell(graded_twice)
         assert first["scores"] == second["scores"], name
 
 
+@pytest.mark.slow
 def test_honest_work_gets_full_marks_and_each_mistake_loses_its_question(graded_twice):
     for name, result in graded_twice.items():
         scores = result["runs"][0]["scores"]
@@ -222,6 +224,7 @@ def test_honest_work_gets_full_marks_and_each_mistake_loses_its_question(graded_
                 assert sum(autograded.values()) == result["full"] - result["points"][outcome], (name, student)
 
 
+@pytest.mark.slow
 def test_the_solution_passes_nbgrader_validate_and_grades_without_a_note(graded_twice):
     for name, result in graded_twice.items():
         course = result["course"]
@@ -231,6 +234,7 @@ def test_the_solution_passes_nbgrader_validate_and_grades_without_a_note(graded_
         assert all(not {"reference", "blank"} & set(run["notes"]) for run in result["runs"]), name
 
 
+@pytest.mark.slow
 def test_different_students_get_different_inputs(graded_twice):
     outputs = graded_twice["03_conv_arithmetic"]["runs"][0]["outputs"]
     first, second = outputs["hiddena"]["q1_tests"][-1]["evalue"], outputs["hiddenb"]["q1_tests"][-1]["evalue"]
@@ -241,6 +245,7 @@ def test_different_students_get_different_inputs(graded_twice):
 # ---------------------------------------------------------------- the instructor's batch
 
 
+@pytest.mark.slow
 def test_the_batch_finishes_whatever_is_handed_in(tmp_path):
     name = "03_conv_arithmetic"
     root = make_course(tmp_path / "course", ["01_neural_nets", name])
@@ -265,6 +270,7 @@ def test_the_batch_finishes_whatever_is_handed_in(tmp_path):
         assert (root / "feedback" / student / name / f"{name}.html").exists()
 
 
+@pytest.mark.slow
 def test_no_warning_for_test_cells_left_as_released(tmp_path):
     name = "03_conv_arithmetic"
     root = make_course(tmp_path / "course", [name])
@@ -280,6 +286,7 @@ def test_no_warning_for_test_cells_left_as_released(tmp_path):
     assert log.count("has changed") == 1 and "cell q2_tests has changed" in log
 
 
+@pytest.mark.slow
 def test_written_answers_say_not_graded_yet_until_graded_by_hand(tmp_path):
     from nbgrader.api import Gradebook
 
@@ -305,6 +312,7 @@ def test_written_answers_say_not_graded_yet_until_graded_by_hand(tmp_path):
     assert "(Score: 12.5 / 13.0)" in page
 
 
+@pytest.mark.slow
 def test_roster_gives_formgrader_the_students_names(tmp_path):
     from nbgrader.api import Gradebook
 

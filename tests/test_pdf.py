@@ -16,6 +16,8 @@ import pytest
 from babel.messages.pofile import read_po
 from test_book_browser import toc_pages
 
+pytestmark = pytest.mark.browser
+
 REPO = Path(__file__).resolve().parents[1]
 PDF = REPO / "_build" / "pdf"
 LOCALES = REPO / "locales"

@@ -12,6 +12,8 @@ from torch import nn
 from dlcourse.grading import notebook_proxy as remote
 from dlcourse.grading.notebook_proxy import KernelLost, NotebookError, NotebookNames, NotebookTimeout, RaisedInNotebook
 
+pytestmark = pytest.mark.slow
+
 NOTEBOOK = '''
 import numpy as np, torch
 from torch import nn

@@ -137,6 +137,7 @@ def test_a_bwrap_that_cannot_make_namespaces_stops_grading_with_its_reason(monke
     assert "user namespaces" in str(error.value)
 
 
+@pytest.mark.slow
 def test_the_real_sandbox_starts_here():
     sandbox.check_available()  # bubblewrap is part of the README's set-up
 
@@ -152,6 +153,7 @@ def kernel(tmp_path_factory):
         yield kernel
 
 
+@pytest.mark.slow
 def test_the_kernel_runs_as_an_unprivileged_user_in_its_own_pid_namespace(kernel):
     out = kernel.run("import os\n"
                      "print(os.getuid(), os.getgid(), sorted(int(p) for p in os.listdir('/proc') if p.isdigit())[:3])\n"
@@ -164,6 +166,7 @@ def test_the_kernel_runs_as_an_unprivileged_user_in_its_own_pid_namespace(kernel
     assert host_uid == (sandbox.NOBODY if os.geteuid() == 0 else os.geteuid())
 
 
+@pytest.mark.slow
 def test_the_kernel_sees_its_own_folder_but_not_the_course_repository_home_or_tmp(kernel, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("hidden")
@@ -181,6 +184,7 @@ def test_the_kernel_sees_its_own_folder_but_not_the_course_repository_home_or_tm
         assert present == "False", line
 
 
+@pytest.mark.slow
 def test_the_package_and_python_are_read_only_and_a_forbidden_module_cannot_be_imported(kernel):
     out = kernel.run(
         "import dlcourse.grading.kernel_agent, numpy, os, sys\n"
@@ -201,6 +205,7 @@ def test_the_package_and_python_are_read_only_and_a_forbidden_module_cannot_be_i
     assert "no torch, whatever sys.path says" in out
 
 
+@pytest.mark.slow
 def test_no_network_not_even_the_hosts_loopback(kernel):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -226,6 +231,7 @@ def _accept(listener):
         return None
 
 
+@pytest.mark.slow
 def test_limits_on_memory_file_size_disk_and_processes(kernel):
     out = kernel.run(
         "import resource, numpy as np, os, subprocess\n"
@@ -252,6 +258,7 @@ def test_limits_on_memory_file_size_disk_and_processes(kernel):
     assert "PROCESSES refused after" in out and "SPAWNED" not in out
 
 
+@pytest.mark.slow
 def test_nothing_the_notebook_starts_outlives_its_kernel(tmp_path):
     marker = f"dlcourse-outlive-{os.getpid()}-{time.time_ns()}"
     with SandboxedKernel() as kernel:
@@ -268,6 +275,7 @@ def test_nothing_the_notebook_starts_outlives_its_kernel(tmp_path):
     assert processes_with(marker) == []
 
 
+@pytest.mark.slow
 def test_the_scratch_folder_is_private_and_removed(tmp_path):
     with SandboxedKernel() as kernel:
         folder = kernel.folder
