@@ -249,7 +249,7 @@ def test_recurrent_parameter_count_equals_torchs_numel():
 def test_recurrent_parameter_count_calls_the_calc_rule(monkeypatch):
     from dlcourse.calc import layers
 
-    monkeypatch.setattr(layers._Recurrent, "apply", lambda self, shape: layers.LayerResult(shape, -7, 0))
+    monkeypatch.setattr(layers.RecurrentLayer, "apply", lambda self, shape: layers.LayerResult(shape, -7, 0))
     assert recurrent_parameter_count("gru", 3, 4) == -7          # one formula in the package: calc's
 
 

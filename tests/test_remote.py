@@ -255,15 +255,15 @@ def test_a_kernel_that_ignores_interrupts_or_exits_is_lost():
 
 
 def test_an_answer_that_is_not_plain_data_is_refused(kernel, monkeypatch):
-    kernel.run("import dlcourse.grading.kernel_agent as _p\n"
-               "_p.wire.encode = lambda value, handle=None: '{\"$\": \"pickle\"}'")
+    kernel.run("import dlcourse.grading.kernel_agent as agent\n"
+               "agent.protocol.encode = lambda value, handle=None: '{\"$\": \"pickle\"}'")
     try:
         kernel.session.begin(20)
         with pytest.raises(NotebookError, match="not plain data"):
             kernel.session.fetch("answer")
     finally:
         kernel.run("import importlib, dlcourse.grading.protocol\n"
-                   "_p.wire.encode = importlib.reload(dlcourse.grading.protocol).encode")
+                   "agent.protocol.encode = importlib.reload(dlcourse.grading.protocol).encode")
     assert kernel.session.fetch("answer") == 42
 
 

@@ -353,7 +353,7 @@ class Softmax(_Elementwise):
     name = "Softmax()"
 
 
-class _Recurrent(Layer):
+class RecurrentLayer(Layer):
     kind = "RNN"
     gates = 1
 
@@ -392,7 +392,7 @@ class _Recurrent(Layer):
         return LayerResult((seq_len, hidden * directions), params, macs)
 
 
-class RNN(_Recurrent):
+class RNN(RecurrentLayer):
     """Elman RNN (tanh): one gate block.
 
     >>> RNN(64).apply((20, 32))
@@ -403,7 +403,7 @@ class RNN(_Recurrent):
     gates = 1
 
 
-class LSTM(_Recurrent):
+class LSTM(RecurrentLayer):
     """LSTM: four gate blocks (input, forget, cell, output).
 
     >>> LSTM(256, num_layers=2).apply((100, 128)).macs
@@ -414,7 +414,7 @@ class LSTM(_Recurrent):
     gates = 4
 
 
-class GRU(_Recurrent):
+class GRU(RecurrentLayer):
     """GRU: three gate blocks (reset, update, new).
 
     >>> GRU(32, bidirectional=True).apply((10, 16)).output_shape

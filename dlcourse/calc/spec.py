@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Dict, List, Optional, Tuple
 
-from dlcourse.calc import layers as L
+from dlcourse.calc import layers
 
 _OPTION = re.compile(r"^([a-z]+)(\d+(?:x\d+)?)$")
 
@@ -48,7 +48,7 @@ def parse_shape(text: str) -> Tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
-def parse_layer(spec: str) -> L.Layer:
+def parse_layer(spec: str) -> layers.Layer:
     """Turn one layer string into a layer spec.
 
     >>> parse_layer("conv 16 k7 p1 relu")
@@ -104,20 +104,20 @@ def _options(spec: str, words: List[str], sized: Dict[str, str], flags: Dict[str
     return found
 
 
-_ACTIVATION_FLAGS = {name: f"activation={name}" for name in L.ACTIVATIONS}
+_ACTIVATION_FLAGS = {name: f"activation={name}" for name in layers.ACTIVATIONS}
 
 
-def _conv(spec: str, words: List[str]) -> L.Layer:
+def _conv(spec: str, words: List[str]) -> layers.Layer:
     out = _number(spec, words, "the number of filters")
     sized = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation", "g": "groups"}
     options = _options(spec, words, sized, {"nobias": "bias=False", **_ACTIVATION_FLAGS})
     if "kernel_size" not in options:
         raise SpecError(spec, "", "missing kernel size, e.g. k3 or k3x5")
-    return L.Conv2d(out, **options)  # type: ignore[arg-type]
+    return layers.Conv2d(out, **options)  # type: ignore[arg-type]
 
 
-def _pool(layer: Callable[..., L.Layer]) -> Callable[[str, List[str]], L.Layer]:
-    def build(spec: str, words: List[str]) -> L.Layer:
+def _pool(layer: Callable[..., layers.Layer]) -> Callable[[str, List[str]], layers.Layer]:
+    def build(spec: str, words: List[str]) -> layers.Layer:
         kernel: Optional[object] = None
         if words and re.fullmatch(r"\d+(x\d+)?", words[0]):
             kernel = _size(words.pop(0))
@@ -131,13 +131,13 @@ def _pool(layer: Callable[..., L.Layer]) -> Callable[[str, List[str]], L.Layer]:
     return build
 
 
-def _linear(spec: str, words: List[str]) -> L.Layer:
+def _linear(spec: str, words: List[str]) -> layers.Layer:
     out = _number(spec, words, "the number of units")
-    return L.Linear(out, **_options(spec, words, {}, {"nobias": "bias=False", **_ACTIVATION_FLAGS}))  # type: ignore[arg-type]
+    return layers.Linear(out, **_options(spec, words, {}, {"nobias": "bias=False", **_ACTIVATION_FLAGS}))  # type: ignore[arg-type]
 
 
-def _recurrent(layer: Callable[..., L.Layer]) -> Callable[[str, List[str]], L.Layer]:
-    def build(spec: str, words: List[str]) -> L.Layer:
+def _recurrent(layer: Callable[..., layers.Layer]) -> Callable[[str, List[str]], layers.Layer]:
+    def build(spec: str, words: List[str]) -> layers.Layer:
         hidden = _number(spec, words, "the hidden size")
         flags = {"bi": "bidirectional=True", "nobias": "bias=False"}
         return layer(hidden, **_options(spec, words, {"l": "num_layers"}, flags))
@@ -145,25 +145,25 @@ def _recurrent(layer: Callable[..., L.Layer]) -> Callable[[str, List[str]], L.La
     return build
 
 
-def _attention(spec: str, words: List[str]) -> L.Layer:
+def _attention(spec: str, words: List[str]) -> layers.Layer:
     embed = _number(spec, words, "the embedding size")
     options = _options(spec, words, {"h": "num_heads"}, {})
-    return L.MultiheadAttention(embed, options.get("num_heads", 1))  # type: ignore[arg-type]
+    return layers.MultiheadAttention(embed, options.get("num_heads", 1))  # type: ignore[arg-type]
 
 
-def _dropout(spec: str, words: List[str]) -> L.Layer:
+def _dropout(spec: str, words: List[str]) -> layers.Layer:
     if len(words) > 1:
         raise SpecError(spec, words[1], f"unexpected '{words[1]}' after the dropout probability")
     if not words:
-        return L.Dropout()
+        return layers.Dropout()
     try:
-        return L.Dropout(float(words[0]))
+        return layers.Dropout(float(words[0]))
     except ValueError:
         raise SpecError(spec, words[0], f"dropout probability must be a number in [0, 1), got '{words[0]}'") from None
 
 
-def _plain(layer: Callable[[], L.Layer]) -> Callable[[str, List[str]], L.Layer]:
-    def build(spec: str, words: List[str]) -> L.Layer:
+def _plain(layer: Callable[[], layers.Layer]) -> Callable[[str, List[str]], layers.Layer]:
+    def build(spec: str, words: List[str]) -> layers.Layer:
         if words:
             raise SpecError(spec, words[0], f"'{spec.split()[0]}' takes no options, got '{words[0]}'")
         return layer()
@@ -192,22 +192,22 @@ def parse_size(spec: str) -> Dict[str, object]:
     return {"size": size, **options}
 
 
-_BUILDERS: Dict[str, Callable[[str, List[str]], L.Layer]] = {
+_BUILDERS: Dict[str, Callable[[str, List[str]], layers.Layer]] = {
     "conv": _conv,
-    "maxpool": _pool(L.MaxPool2d),
-    "avgpool": _pool(L.AvgPool2d),
-    "gap": _plain(L.GlobalAvgPool2d),
-    "flatten": _plain(L.Flatten),
+    "maxpool": _pool(layers.MaxPool2d),
+    "avgpool": _pool(layers.AvgPool2d),
+    "gap": _plain(layers.GlobalAvgPool2d),
+    "flatten": _plain(layers.Flatten),
     "fc": _linear,
     "linear": _linear,
-    "bn": _plain(L.BatchNorm2d),
+    "bn": _plain(layers.BatchNorm2d),
     "dropout": _dropout,
-    "relu": _plain(L.ReLU),
-    "tanh": _plain(L.Tanh),
-    "sigmoid": _plain(L.Sigmoid),
-    "softmax": _plain(L.Softmax),
-    "rnn": _recurrent(L.RNN),
-    "lstm": _recurrent(L.LSTM),
-    "gru": _recurrent(L.GRU),
+    "relu": _plain(layers.ReLU),
+    "tanh": _plain(layers.Tanh),
+    "sigmoid": _plain(layers.Sigmoid),
+    "softmax": _plain(layers.Softmax),
+    "rnn": _recurrent(layers.RNN),
+    "lstm": _recurrent(layers.LSTM),
+    "gru": _recurrent(layers.GRU),
     "mha": _attention,
 }

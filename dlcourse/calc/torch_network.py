@@ -19,7 +19,7 @@ from typing import Callable, Dict, Tuple
 import torch
 from torch import nn
 
-from dlcourse.calc import layers as spec
+from dlcourse.calc import layers
 from dlcourse.calc.network import Network
 
 _ACTIVATIONS: Dict[str, Callable[[], nn.Module]] = {
@@ -69,34 +69,34 @@ def to_torch(network: Network) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
-def _module(layer: spec.Layer, shape: Tuple[int, ...]) -> nn.Module:
-    if isinstance(layer, spec.Conv2d):
+def _module(layer: layers.Layer, shape: Tuple[int, ...]) -> nn.Module:
+    if isinstance(layer, layers.Conv2d):
         conv = nn.Conv2d(shape[0], layer.out_channels, layer.kernel_size, layer.stride, layer.padding,
                          layer.dilation, layer.groups, layer.bias)
         return nn.Sequential(conv, _ACTIVATIONS[layer.activation]()) if layer.activation else conv
-    if isinstance(layer, spec.Linear):
+    if isinstance(layer, layers.Linear):
         linear = nn.Linear(shape[-1], layer.out_features, layer.bias)
         return nn.Sequential(linear, _ACTIVATIONS[layer.activation]()) if layer.activation else linear
-    if isinstance(layer, spec.MaxPool2d):
+    if isinstance(layer, layers.MaxPool2d):
         return nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding, ceil_mode=layer.ceil_mode)
-    if isinstance(layer, spec.AvgPool2d):
+    if isinstance(layer, layers.AvgPool2d):
         return nn.AvgPool2d(layer.kernel_size, layer.stride, layer.padding, ceil_mode=layer.ceil_mode)
-    if isinstance(layer, spec.GlobalAvgPool2d):
+    if isinstance(layer, layers.GlobalAvgPool2d):
         return nn.AdaptiveAvgPool2d(1)
-    if isinstance(layer, spec.Flatten):
+    if isinstance(layer, layers.Flatten):
         return nn.Flatten()
-    if isinstance(layer, spec.BatchNorm2d):
+    if isinstance(layer, layers.BatchNorm2d):
         return nn.BatchNorm2d(shape[0])
-    if isinstance(layer, spec.Dropout):
+    if isinstance(layer, layers.Dropout):
         return nn.Dropout(layer.p)
-    if isinstance(layer, spec._Recurrent):
+    if isinstance(layer, layers.RecurrentLayer):
         kind = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}[layer.kind]
         return _Sequence(kind(shape[-1], layer.hidden_size, layer.num_layers, bias=layer.bias, batch_first=True,
                               bidirectional=layer.bidirectional))
-    if isinstance(layer, spec.MultiheadAttention):
+    if isinstance(layer, layers.MultiheadAttention):
         return _SelfAttention(nn.MultiheadAttention(layer.embed_dim, layer.num_heads, batch_first=True))
-    elementwise = {spec.ReLU: nn.ReLU, spec.Tanh: nn.Tanh, spec.Sigmoid: nn.Sigmoid,
-                   spec.Softmax: lambda: nn.Softmax(dim=-1)}
+    elementwise = {layers.ReLU: nn.ReLU, layers.Tanh: nn.Tanh, layers.Sigmoid: nn.Sigmoid,
+                   layers.Softmax: lambda: nn.Softmax(dim=-1)}
     if type(layer) in elementwise:
         return elementwise[type(layer)]()
     raise ValueError(f"to_torch has no PyTorch module for the layer {layer.name}; expected one of the layer "

@@ -41,12 +41,12 @@ from torch import nn
 
 from dlcourse.calc.summarize import (
     InputSize,
-    check_sizes,
     MacCounter,
+    check_sizes,
     distributions_unchecked,
     explain_failure,
-    refuse_torchscript,
     meta_copy,
+    refuse_torchscript,
 )
 
 OPTIMIZER_STATE_BUFFERS: Dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2}

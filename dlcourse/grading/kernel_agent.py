@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from dlcourse.grading import protocol as wire
+from dlcourse.grading import protocol
 
 MIME = "application/vnd.dlcourse.probe+json"
 CALLBACK_PROMPT = "dlcourse-callback:"
@@ -41,9 +41,9 @@ def serve(request_text: str) -> None:
     except Exception as error:  # the notebook's own error: described, then judged by the grader
         answer = {"nonce": nonce, "ok": False, "raised": describe_error(error)}
     try:
-        text = wire.encode(answer, handle=_handle)
-    except wire.WireError as error:
-        text = wire.encode({"nonce": nonce, "ok": False, "raised": {"type": "WireError", "message": str(error),
+        text = protocol.encode(answer, handle=_handle)
+    except protocol.WireError as error:
+        text = protocol.encode({"nonce": nonce, "ok": False, "raised": {"type": "WireError", "message": str(error),
                                                                       "traceback": ""}})
     from IPython.display import publish_display_data
 
@@ -61,9 +61,9 @@ def _answer(request: Dict[str, Any]) -> Dict[str, Any]:
             return {"missing": True}
         return {"value": names[name]}
     if op == "call":
-        target = wire.decode(request["target"], resolve=_resolve)
-        args = wire.decode(request["args"], resolve=_resolve)
-        kwargs = wire.decode(request["kwargs"], resolve=_resolve)
+        target = protocol.decode(request["target"], resolve=_resolve)
+        args = protocol.decode(request["args"], resolve=_resolve)
+        kwargs = protocol.decode(request["kwargs"], resolve=_resolve)
         path = request.get("path") or ""
         if path or request.get("training") is not None:
             target = _prepare_module(target, path, request.get("training") or {})
@@ -71,7 +71,7 @@ def _answer(request: Dict[str, Any]) -> Dict[str, Any]:
         value = target(*args, **kwargs)
         return {"value": value, "changes": changes(before)}
     if op == "getattr":
-        target = wire.decode(request["target"], resolve=_resolve)
+        target = protocol.decode(request["target"], resolve=_resolve)
         return {"value": getattr(target, request["attr"])}
     if op == "bind":   # the grader's functions stand in for these names until "unbind"
         for name, number in dict(request["functions"]).items():
@@ -94,7 +94,7 @@ def _answer(request: Dict[str, Any]) -> Dict[str, Any]:
 def snapshot(path: List[Any], value: Any) -> List[Tuple[List[Any], Any, Any]]:
     """Every array, tensor, list and dict inside ``value``, with a copy of its contents now."""
     found: List[Tuple[List[Any], Any, Any]] = []
-    torch = _torch_if_loaded()
+    torch = protocol.torch_if_loaded()
     if isinstance(value, np.ndarray):
         found.append((path, value, value.copy()))
     elif torch is not None and isinstance(value, torch.Tensor):
@@ -121,7 +121,7 @@ def changes(before: List[Tuple[List[Any], Any, Any]]) -> List[List[Any]]:
     the very objects that were there before (their old index, or -1; for a dict, their keys).
     """
     found = []
-    torch = _torch_if_loaded()
+    torch = protocol.torch_if_loaded()
     for path, obj, copy in before:
         if isinstance(obj, np.ndarray):
             if obj.shape != copy.shape or not np.array_equal(obj, copy, equal_nan=obj.dtype.kind in "fc"):
@@ -151,11 +151,11 @@ def _resolve(tagged: Dict[str, Any]) -> Any:
     if tag == "handle":
         key, path = tagged.get("id"), tagged.get("path") or ""
         if key not in _handles:
-            raise wire.WireError(f"no object under handle {key!r} (the kernel was restarted?)")
+            raise protocol.WireError(f"no object under handle {key!r} (the kernel was restarted?)")
         return _handles[key].get_submodule(path) if path else _handles[key]
     if tag == "callback":
         return Callback(int(tagged.get("id")), str(tagged.get("name", "function")))
-    raise wire.WireError(f"the grader cannot send a {tag!r}")
+    raise protocol.WireError(f"the grader cannot send a {tag!r}")
 
 
 def _handle(value: Any) -> Dict[str, Any]:
@@ -164,18 +164,12 @@ def _handle(value: Any) -> Dict[str, Any]:
         key = f"h{len(_handles) + 1}"
         _handles[key] = value
         _handle_of[id(value)] = key
-    torch = _torch_if_loaded()
+    torch = protocol.torch_if_loaded()
     if torch is not None and isinstance(value, torch.nn.Module):
         return {"$": "module", "handle": key, "tree": describe_module(value)}
     if callable(value):
         return {"$": "callable", "handle": key, "name": str(getattr(value, "__qualname__", type(value).__name__))}
     return {"$": "object", "handle": key, "type": type(value).__qualname__, "repr": _short_repr(value)}
-
-
-def _torch_if_loaded():
-    import sys
-
-    return sys.modules.get("torch")
 
 
 def _short_repr(value: Any, limit: int = 300) -> str:
@@ -188,7 +182,7 @@ def _short_repr(value: Any, limit: int = 300) -> str:
 
 def describe_error(error: BaseException) -> Dict[str, str]:
     """The exception's type, message and the traceback of the notebook's own frames."""
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if not frame.filename.endswith("probe.py")]
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename != __file__]
     text = "".join(traceback.format_list(frames[-8:]))
     return {"type": type(error).__name__, "message": str(error)[:2000], "traceback": text[-4000:]}
 
@@ -265,11 +259,11 @@ class Callback:
         self.number, self.__name__ = number, name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        question = wire.encode({"callback": self.number, "args": list(args), "kwargs": kwargs}, handle=_handle)
+        question = protocol.encode({"callback": self.number, "args": list(args), "kwargs": kwargs}, handle=_handle)
         from IPython import get_ipython
 
         reply = get_ipython().kernel.raw_input(CALLBACK_PROMPT + question)
-        answer = wire.decode(reply, resolve=_resolve)
+        answer = protocol.decode(reply, resolve=_resolve)
         if not isinstance(answer, dict) or "ok" not in answer:
             raise RuntimeError("the grader's function gave no answer")
         if not answer["ok"]:

@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from dlcourse.grading import protocol as wire
+from dlcourse.grading import protocol
 from dlcourse.grading.kernel_agent import CALLBACK_PROMPT, MIME
 
 MAX_RECEIVED = 64_000_000  # characters the notebook may send back for one request
@@ -156,7 +156,7 @@ class Session:
 
     # ------------------------------------------------------------ encoding
     def encode(self, value: Any) -> str:
-        return wire.encode(value, handle=self._outgoing)
+        return protocol.encode(value, handle=self._outgoing)
 
     def _outgoing(self, value: Any) -> Dict[str, Any]:
         remote = getattr(value, "_dlcourse_remote", None)
@@ -169,24 +169,24 @@ class Session:
             number = len(self.callbacks) + 1
             self.callbacks[number] = value
             return {"$": "callback", "id": number, "name": getattr(value, "__name__", "function")}
-        raise wire.WireError(f"a {type(value).__name__} cannot be sent into the notebook")
+        raise protocol.WireError(f"a {type(value).__name__} cannot be sent into the notebook")
 
     def _incoming(self, tagged: Dict[str, Any]) -> Any:
         tag, handle = tagged["$"], tagged.get("handle")
         if not isinstance(handle, str):
-            raise wire.WireError(f"a {tag} without a handle")
+            raise protocol.WireError(f"a {tag} without a handle")
         if tag == "callable":
             return RemoteFunction(self, handle, str(tagged.get("name", "function")))
         if tag == "object":
             return RemoteObject(self, handle, str(tagged.get("type", "object")), str(tagged.get("repr", ""))[:300])
         if tag == "module":
             return build_replica(self, handle, tagged.get("tree"))
-        raise wire.WireError(f"the notebook cannot send a {tag!r}")
+        raise protocol.WireError(f"the notebook cannot send a {tag!r}")
 
     def decode(self, text: Any) -> Any:
         try:
-            return wire.decode(text, resolve=self._incoming)
-        except wire.WireError as error:
+            return protocol.decode(text, resolve=self._incoming)
+        except protocol.WireError as error:
             raise NotebookError(f"the notebook's answer is not plain data: {error}") from None
 
     # ------------------------------------------------------------ the exchange
@@ -274,14 +274,14 @@ class Session:
         if not prompt.startswith(CALLBACK_PROMPT):
             return ""  # the notebook asked for input() itself: it gets an empty line
         try:
-            question = wire.decode(prompt[len(CALLBACK_PROMPT):], resolve=self._incoming)
+            question = protocol.decode(prompt[len(CALLBACK_PROMPT):], resolve=self._incoming)
             number = int(question["callback"])
             function = self.bound[number] if number < 0 else self.callbacks[number]
             left = (self.deadline or time.monotonic() + 60) - time.monotonic()  # a second kept to say so
             value = run_with_time_limit(function, list(question["args"]), dict(question["kwargs"]), left - 1.0)
             return self.encode({"ok": True, "value": value})
         except Exception as error:  # the grader's function failed on the notebook's arguments
-            return wire.encode({"ok": False, "raised": f"{type(error).__name__}: {error}"})
+            return protocol.encode({"ok": False, "raised": f"{type(error).__name__}: {error}"})
 
 
 class _OutOfTime(BaseException):
@@ -344,7 +344,7 @@ def describe_call(name: str, args: tuple, kwargs: dict, limit: int = 120) -> str
 def _short(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"<array {value.shape}>"
-    torch = _torch_if_loaded()
+    torch = protocol.torch_if_loaded()
     if torch is not None and isinstance(value, torch.Tensor):
         return f"<tensor {tuple(value.shape)}>"
     if isinstance(value, (list, tuple)) and any(isinstance(v, (np.ndarray, list, tuple)) for v in value):
@@ -442,12 +442,6 @@ def _locate(roots: Dict[str, Any], path: List[Any]) -> Any:
     return value
 
 
-def _torch_if_loaded():
-    import sys
-
-    return sys.modules.get("torch")
-
-
 # ---------------------------------------------------------------- torch modules
 
 def build_replica(session: Session, handle: str, tree: Any) -> Any:
@@ -463,7 +457,7 @@ def build_replica(session: Session, handle: str, tree: Any) -> Any:
     from torch import nn
 
     if not isinstance(tree, list) or not tree or not all(isinstance(node, dict) for node in tree):
-        raise wire.WireError("a module without its layer tree")
+        raise protocol.WireError("a module without its layer tree")
     if len(tree) > MAX_REPLICA_MODULES:
         raise NotebookError(f"the notebook's module has {len(tree):,} layers, more than the {MAX_REPLICA_MODULES:,} "
                             "the grader copies")
@@ -473,10 +467,10 @@ def build_replica(session: Session, handle: str, tree: Any) -> Any:
     for node in tree:
         path = node.get("path")
         if not isinstance(path, str) or path in built:
-            raise wire.WireError("a layer tree with a bad path")
+            raise protocol.WireError("a layer tree with a bad path")
         if "same_as" in node:
             if node["same_as"] not in built:
-                raise wire.WireError("a layer tree that refers to a later layer")
+                raise protocol.WireError("a layer tree that refers to a later layer")
             module = built[node["same_as"]]
         else:
             module = _replica_node(node, nn, torch, shared)
@@ -489,12 +483,12 @@ def build_replica(session: Session, handle: str, tree: Any) -> Any:
             parent_path, _, name = path.rpartition(".")
             parent = built.get(parent_path)
             if parent is None or not name:
-                raise wire.WireError("a layer tree whose parent is missing")
+                raise protocol.WireError("a layer tree whose parent is missing")
             if parent._modules.get(name) is not module:
                 parent._modules[name] = module
         built[path] = module
     if "" not in built:
-        raise wire.WireError("a layer tree without its root")
+        raise protocol.WireError("a layer tree without its root")
     return built[""]
 
 
@@ -524,11 +518,11 @@ def _replica_node(node: Dict[str, Any], nn: Any, torch: Any, shared: Dict[int, A
     wanted = {}
     for entry in node.get("params", []):
         if not (isinstance(entry, list) and len(entry) == 5):
-            raise wire.WireError("a parameter entry that is not [name, shape, dtype, requires_grad, key]")
+            raise protocol.WireError("a parameter entry that is not [name, shape, dtype, requires_grad, key]")
         name, shape, dtype, requires_grad, key = entry
         dtype_obj = getattr(torch, str(dtype), None)
         if not isinstance(name, str) or not isinstance(shape, list) or not isinstance(dtype_obj, torch.dtype):
-            raise wire.WireError(f"a bad parameter entry {entry!r}")
+            raise protocol.WireError(f"a bad parameter entry {entry!r}")
         if key in shared:
             parameter = shared[key]
         else:
