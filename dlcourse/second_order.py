@@ -25,6 +25,7 @@ from typing import Callable, Sequence, Tuple
 import torch
 
 from dlcourse.calc import summarize
+from dlcourse.validation import checked_int
 
 Function = Callable[[torch.Tensor], torch.Tensor]
 
@@ -81,7 +82,7 @@ def newton_path(f: Function, start: torch.Tensor, steps: int, damping: float = 0
     >>> newton_path(double_well, start, steps=1)[1].round(decimals=4).tolist()   # y is exact at once
     [-0.074, 0.0]
     """
-    _check_steps(steps)
+    checked_int("steps", steps, minimum=0)
     points = [start.detach()]
     for _ in range(steps):
         points.append(newton_step(f, points[-1], damping))
@@ -95,7 +96,7 @@ def gradient_descent_path(f: Function, start: torch.Tensor, steps: int, lr: floa
     >>> gradient_descent_path(double_well, start, steps=1, lr=0.1)[1].tolist()   # (0.3 + 0.0273, 0.45)
     [0.3273, 0.45]
     """
-    _check_steps(steps)
+    checked_int("steps", steps, minimum=0)
     _check_number("lr", lr)
     points = [start.detach()]
     for _ in range(steps):
@@ -118,8 +119,7 @@ def hessian_entries(num_params: int) -> int:
     >>> hessian_entries(1_000_000)      # a small network: a million parameters, a trillion entries
     1000000000000
     """
-    if isinstance(num_params, bool) or not isinstance(num_params, int) or num_params < 0:
-        raise ValueError(f"num_params must be an int >= 0, got {num_params!r}")
+    checked_int("num_params", num_params, minimum=0)
     return num_params * num_params
 
 
@@ -150,11 +150,6 @@ def _gradient(f: Function, point: torch.Tensor) -> torch.Tensor:
 def _check_point(point: torch.Tensor) -> None:
     if not isinstance(point, torch.Tensor) or point.dim() != 1 or not point.is_floating_point():
         raise ValueError(f"point must be a 1-D floating-point tensor, got {point!r}")
-
-
-def _check_steps(steps: int) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
 
 
 def _check_number(name: str, value: float) -> None:

@@ -54,8 +54,8 @@ def test_augmented_count_by_hand():
 @pytest.mark.parametrize(
     "args, kwargs, message",
     [
-        ((0,), {}, "images must be an int >= 1"),
-        ((1, 0), {}, "crops_per_image must be an int >= 1"),
+        ((0,), {}, "images must be a positive int"),
+        ((1, 0), {}, "crops_per_image must be a positive int"),
         ((1, 1, -1), {}, "augmentations must be an int >= 0"),
         ((1, 1, 0), {"keep_original": False}, "at least one augmentation"),
     ],

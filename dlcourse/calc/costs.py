@@ -9,6 +9,7 @@ from typing import Sequence, Union
 import numpy as np
 
 from dlcourse.activations import softmax  # the course's one softmax (stable: shifted by the maximum)
+from dlcourse.validation import checked_int
 
 Number = Union[int, float]
 
@@ -55,8 +56,7 @@ def training_cost(
     if isinstance(macs_per_sample, bool) or not isinstance(macs_per_sample, (int, float)) or macs_per_sample < 0:
         raise ValueError(f"macs_per_sample must be a number >= 0, got {macs_per_sample!r}")
     for name, value in (("batch_size", batch_size), ("dataset_size", dataset_size), ("epochs", epochs)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        checked_int(name, value)
     if isinstance(backward_factor, bool) or not isinstance(backward_factor, (int, float)) or backward_factor < 0:
         raise ValueError(f"backward_factor must be a number >= 0, got {backward_factor!r}")
     factor: Number = 1 + backward_factor
@@ -86,8 +86,7 @@ def augmented_count(
         ("crops_per_image", crops_per_image, 1),
         ("augmentations", augmentations, 0),
     ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
-            raise ValueError(f"{name} must be an int >= {lowest}, got {value!r}")
+        checked_int(name, value, minimum=lowest)
     versions = augmentations + (1 if keep_original else 0)
     if versions == 0:
         raise ValueError("with keep_original=False you need at least one augmentation")

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from dlcourse.calc.sizes import IntOrPair, as_pair, conv_output_size
+from dlcourse.validation import checked_int
 
 Shape = Tuple[int, ...]
 
@@ -66,12 +67,6 @@ def _check_activation(activation: Optional[str]) -> Optional[str]:
             f"activation must be one of {', '.join(map(repr, ACTIVATIONS))} or None, got {activation!r}"
         )
     return activation.lower()
-
-
-def _check_positive(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
 
 
 def _options(**values: object) -> str:
@@ -134,12 +129,12 @@ class Conv2d(Layer):
         bias: bool = True,
         activation: Optional[str] = None,
     ) -> None:
-        self.out_channels = _check_positive("out_channels", out_channels)
+        self.out_channels = checked_int("out_channels", out_channels)
         self.kernel_size = as_pair(kernel_size, "kernel_size")
         self.stride = as_pair(stride, "stride")
         self.padding = as_pair(padding, "padding")
         self.dilation = as_pair(dilation, "dilation")
-        self.groups = _check_positive("groups", groups)
+        self.groups = checked_int("groups", groups)
         self.bias = bool(bias)
         self.activation = _check_activation(activation)
         if out_channels % groups:
@@ -267,7 +262,7 @@ class Linear(Layer):
     def __init__(
         self, out_features: int, bias: bool = True, activation: Optional[str] = None
     ) -> None:
-        self.out_features = _check_positive("out_features", out_features)
+        self.out_features = checked_int("out_features", out_features)
         self.bias = bool(bias)
         self.activation = _check_activation(activation)
 
@@ -364,8 +359,8 @@ class RecurrentLayer(Layer):
         bidirectional: bool = False,
         bias: bool = True,
     ) -> None:
-        self.hidden_size = _check_positive("hidden_size", hidden_size)
-        self.num_layers = _check_positive("num_layers", num_layers)
+        self.hidden_size = checked_int("hidden_size", hidden_size)
+        self.num_layers = checked_int("num_layers", num_layers)
         self.bidirectional = bool(bidirectional)
         self.bias = bool(bias)
 
@@ -436,8 +431,8 @@ class MultiheadAttention(Layer):
     """
 
     def __init__(self, embed_dim: int, num_heads: int) -> None:
-        self.embed_dim = _check_positive("embed_dim", embed_dim)
-        self.num_heads = _check_positive("num_heads", num_heads)
+        self.embed_dim = checked_int("embed_dim", embed_dim)
+        self.num_heads = checked_int("num_heads", num_heads)
         if embed_dim % num_heads:
             raise ValueError(f"embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
 

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from dlcourse.validation import checked_int
+
 Shape = Tuple[int, ...]
 
 
@@ -104,8 +106,7 @@ class Summary:
         self, bytes_per_value: int = 4, include_params: bool = True, include_input: bool = True
     ) -> int:
         """Bytes for the stored values (and parameters, and input), ``bytes_per_value`` each."""
-        if isinstance(bytes_per_value, bool) or not isinstance(bytes_per_value, int) or bytes_per_value < 1:
-            raise ValueError(f"bytes_per_value must be a positive int, got {bytes_per_value!r}")
+        checked_int("bytes_per_value", bytes_per_value)
         values = self.activation_count(include_input) + (self.params if include_params else 0)
         return values * bytes_per_value
 
@@ -202,8 +203,7 @@ def batch_totals(summary: Summary, batch_size: int, bytes_per_value: int = 4) ->
     >>> batch_totals(Network((10,), [Linear(5)]), 64)["macs"]
     3200
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    checked_int("batch_size", batch_size)
     activations = summary.memory_bytes(bytes_per_value, include_params=False) * batch_size
     return {
         "batch_size": batch_size,

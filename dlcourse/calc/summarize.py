@@ -31,6 +31,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from dlcourse.calc import meta_shortcuts, op_rules
 from dlcourse.calc.report import Row, Summary
+from dlcourse.validation import checked_int
 
 InputSize = Union[Sequence[int], Sequence[Sequence[int]]]
 
@@ -317,8 +318,7 @@ def group_rows(summary: Summary, depth: int = 1) -> Summary:
     >>> [(row.name, row.output_shape, row.params) for row in group_rows(summarize(net, (1, 4))).rows]
     [('0 (Sequential)', (1, 8), 40), ('1 (Linear)', (1, 2), 18)]
     """
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-        raise ValueError(f"depth must be a positive int, got {depth!r}")
+    checked_int("depth", depth)
     groups: Dict[str, List[Row]] = {}
     for row in summary.rows:
         key = ".".join(row.path.split(".")[:depth]) if row.path else row.name

@@ -48,6 +48,7 @@ from dlcourse.calc.summarize import (
     meta_copy,
     refuse_torchscript,
 )
+from dlcourse.validation import checked_int
 
 OPTIMIZER_STATE_BUFFERS: Dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2}
 SampleShape = Union[Sequence[int], Sequence[Sequence[int]]]
@@ -152,8 +153,7 @@ def max_batch_size(
     >>> max_batch_size(net, (10,), 3900 + 120 * 50, optimizer="momentum")
     50
     """
-    if isinstance(memory_bytes, bool) or not isinstance(memory_bytes, int) or memory_bytes < 1:
-        raise ValueError(f"memory_bytes must be a positive int (bytes), got {memory_bytes!r}")
+    checked_int("memory_bytes", memory_bytes, unit="bytes")
     shapes = _sample_shapes(sample_shape)
 
     def total(batch: int) -> int:

@@ -8,6 +8,8 @@ from typing import Iterator
 
 import torch
 
+from dlcourse.validation import checked_int
+
 
 @contextlib.contextmanager
 def torch_threads(threads: int = 1) -> Iterator[None]:
@@ -22,8 +24,7 @@ def torch_threads(threads: int = 1) -> Iterator[None]:
     ...     torch.get_num_threads()
     1
     """
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    checked_int("threads", threads)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:

@@ -25,6 +25,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
+from dlcourse.validation import checked_int
+
 DeviceLike = Union[torch.device, str]
 DtypeLike = Union[torch.dtype, str]
 
@@ -189,8 +191,8 @@ def time_it(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, device:
     """
     if not callable(fn):
         raise ValueError(f"time_it needs a function of no arguments, got {type(fn).__name__}")
-    _check_count("repeats", repeats, minimum=1)
-    _check_count("warmup", warmup, minimum=0)
+    checked_int("repeats", repeats, minimum=1)
+    checked_int("warmup", warmup, minimum=0)
     _check_budget(budget_s)
     dev = _as_device(device)
     begun = time.perf_counter()
@@ -228,11 +230,6 @@ def _check_budget(budget_s: object) -> None:
         raise ValueError(f"budget_s must be a positive number of seconds (or None for no limit), got {budget_s!r}")
 
 
-def _check_count(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-
-
 # --- measured: matmul FLOP/s and memory bandwidth ---------------------------------------------------------------
 
 def matmul_flops(n: int) -> int:
@@ -241,7 +238,7 @@ def matmul_flops(n: int) -> int:
     >>> matmul_flops(1024)
     2147483648
     """
-    _check_count("n", n, minimum=1)
+    checked_int("n", n, minimum=1)
     return 2 * n**3
 
 
@@ -315,7 +312,7 @@ def matmul_throughput(
     if not sizes:
         raise ValueError("matmul_throughput needs at least one matrix size, e.g. sizes=(256, 512, 1024)")
     for n in sizes:
-        _check_count("each size", n, minimum=1)
+        checked_int("each size", n, minimum=1)
     names = [dtype_name(dtype) for dtype in dtypes]
     if not names:
         raise ValueError("matmul_throughput needs at least one dtype, e.g. dtypes=('float32', 'bfloat16')")
@@ -440,17 +437,12 @@ def memory_bandwidth(
     >>> result.bytes_moved, result.bytes_per_s > 0
     (2097152, True)
     """
-    _check_nbytes(nbytes)
+    checked_int("nbytes", nbytes, unit="bytes to copy, e.g. 128 * 2**20")
     dev = _as_device(device)
     source = torch.ones(nbytes, dtype=torch.uint8, device=dev)
     target = torch.empty_like(source)
     timing = time_it(lambda: target.copy_(source), repeats=repeats, warmup=warmup, device=dev, budget_s=budget_s)
     return BandwidthResult(nbytes, timing)
-
-
-def _check_nbytes(nbytes: object) -> None:
-    if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes <= 0:
-        raise ValueError(f"nbytes must be a positive int (bytes to copy, e.g. 128 * 2**20), got {nbytes!r}")
 
 
 def fraction_of_peak(achieved: float, peak: float) -> float:
@@ -568,9 +560,7 @@ def roofline_points(module: nn.Module, input_size: Sequence[int], bytes_per_valu
     from dlcourse.calc import summarize
     from dlcourse.calc.summarize import meta_copy
 
-    if isinstance(bytes_per_value, bool) or not isinstance(bytes_per_value, int) or bytes_per_value < 1:
-        raise ValueError(f"bytes_per_value must be a positive int (4 for float32, 2 for float16), "
-                         f"got {bytes_per_value!r}")
+    checked_int("bytes_per_value", bytes_per_value, unit="4 for float32, 2 for float16")
     summary = summarize(module, input_size)
     copy = meta_copy(module)
     inputs: Dict[str, int] = {}

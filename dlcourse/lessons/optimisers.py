@@ -30,6 +30,7 @@ from dlcourse.models.small import digits_8x8_cnn, digits_model
 from dlcourse.optim import make_optimizer
 from dlcourse.second_order import double_well
 from dlcourse.training import train_epoch
+from dlcourse.validation import checked_int
 
 Surface = Callable[[torch.Tensor], torch.Tensor]
 
@@ -93,8 +94,7 @@ def optimizer_path(function: Surface, start: Sequence[float], optimizer: str, st
     """
     from dlcourse.optim import make_optimizer
 
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    checked_int("steps", steps, minimum=0)
     if len(start) != 2:
         raise ValueError(f"start must be a point (x, y), got {start!r}")
     point = torch.tensor([float(start[0]), float(start[1])], dtype=torch.float64, requires_grad=True)

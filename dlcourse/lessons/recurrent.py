@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
@@ -28,6 +27,7 @@ from dlcourse.display.inline_figures import inline_figure
 from dlcourse.display.notebook import progress_range
 from dlcourse.hardware.device import torch_threads
 from dlcourse.training import train_epoch
+from dlcourse.validation import checked_int
 
 KINDS = ("rnn", "lstm", "gru")
 #: Rows of the forget gate (LSTM, order i, f, g, o) and the update gate (GRU, order r, z, n),
@@ -35,12 +35,6 @@ KINDS = ("rnn", "lstm", "gru")
 KEEP_GATE_BLOCK = {"lstm": 1, "gru": 1}
 COLOURS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c"}
 LABELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-
-
-def _positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 def _kind(kind: str) -> str:
@@ -63,10 +57,10 @@ def first_symbol_task(n_sequences: int, length: int, symbols: int = 4, distracto
     >>> bool((x[:, 0].argmax(1) == y).all()), bool((x[:, 1:].argmax(2) >= 2).all())
     (True, True)
     """
-    n_sequences = _positive_int("n_sequences", n_sequences)
-    length = _positive_int("length", length)
-    symbols = _positive_int("symbols", symbols)
-    distractors = _positive_int("distractors", distractors)
+    n_sequences = checked_int("n_sequences", n_sequences)
+    length = checked_int("length", length)
+    symbols = checked_int("symbols", symbols)
+    distractors = checked_int("distractors", distractors)
     if length < 2:
         raise ValueError(f"length must be at least 2 (the symbol, then at least one step to wait), got {length}")
     if symbols < 2:
@@ -100,15 +94,15 @@ class SequenceClassifier(nn.Module):
         self.kind = _kind(kind)
         if implementation not in ("torch", "dlcourse"):
             raise ValueError(f"implementation must be 'torch' or 'dlcourse', got {implementation!r}")
-        hidden_size = _positive_int("hidden_size", hidden_size)
+        hidden_size = checked_int("hidden_size", hidden_size)
         if implementation == "torch":
             layers = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
         else:
             from dlcourse.models import GRU, LSTM, RNN
 
             layers = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
-        self.recurrent = layers[self.kind](_positive_int("input_size", input_size), hidden_size, batch_first=True)
-        self.head = nn.Linear(hidden_size, _positive_int("classes", classes))
+        self.recurrent = layers[self.kind](checked_int("input_size", input_size), hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, checked_int("classes", classes))
         if self.kind in KEEP_GATE_BLOCK:
             rows = slice(KEEP_GATE_BLOCK[self.kind] * hidden_size, (KEEP_GATE_BLOCK[self.kind] + 1) * hidden_size)
             with torch.no_grad():
@@ -165,11 +159,11 @@ def train_sequence_models(kinds: Sequence[str] = KINDS, length: int = 40, hidden
     kinds = [_kind(kind) for kind in kinds]
     if not kinds:
         raise ValueError("kinds must name at least one of 'rnn', 'lstm', 'gru'")
-    epochs = _positive_int("epochs", epochs)
-    batch_size = _positive_int("batch_size", batch_size)
+    epochs = checked_int("epochs", epochs)
+    batch_size = checked_int("batch_size", batch_size)
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
-    threads = _positive_int("threads", threads)
+    threads = checked_int("threads", threads)
     x_train, y_train = first_symbol_task(n_train, length, symbols, distractors, seed=seed)
     x_test, y_test = first_symbol_task(n_test, length, symbols, distractors, seed=seed + 1)
     with torch_threads(threads):
@@ -287,7 +281,7 @@ def unrolled_rnn_figure(steps: int = 4) -> Figure:
     >>> sum("s_{2}" in t.get_text() for t in fig.axes[0].texts)
     1
     """
-    steps = _positive_int("steps", steps)
+    steps = checked_int("steps", steps)
     fig = Figure(figsize=(2.2 + 1.8 * steps, 3.6))
     ax = fig.subplots()
     # folded: one cell with a loop on itself
