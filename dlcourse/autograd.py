@@ -147,7 +147,8 @@ class Value:
     # --- backpropagation -----------------------------------------------------------
 
     def backward(self) -> None:
-        """Fill ``grad`` of every value this one depends on, with d(self)/d(value)."""
+        """Fill ``grad`` of every value this one depends on, with
+        d(self)/d(value)."""
         order: List[Value] = []
         seen: Set[int] = set()
 

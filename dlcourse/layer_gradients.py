@@ -194,34 +194,42 @@ def conv2d_forward(x: Array, w: Array, b: Optional[Union[float, Array]] = None, 
     return y.reshape(shape)
 
 
-def conv2d_backward(x: Array, w: Array, dy: Array, stride: int = 1) -> Tuple[Array, Array, Array]:
-    """Gradients ``(dL/dx, dL/dw, dL/db)`` of a convolution layer, given ``dy = dL/dy``.
+def conv2d_backward(x: Array, w: Array, dy: Array,
+                    stride: int = 1) -> Tuple[Array, Array, Array]:
+    """Gradients ``(dL/dx, dL/dw, dL/db)`` of a convolution layer, given
+    ``dy = dL/dy``.
 
     With stride 1, ``dL/dw[o, c] = x[c] ⋆ dy[o]`` (the shape of the kernel),
-    ``dL/dx[c] = sum_o full_convolve2d(dy[o], w[o, c])`` (the shape of the input) and
-    ``dL/db[o] = sum of dy[o]``.  With a stride, ``dy`` is first dilated (``dilate2d``);
-    input rows and columns that no window reached get zero gradient.
+    ``dL/dx[c] = sum_o full_convolve2d(dy[o], w[o, c])`` (the shape of the
+    input) and ``dL/db[o] = sum of dy[o]``.  With a stride, ``dy`` is first
+    dilated (``dilate2d``); input rows and columns that no window reached get
+    zero gradient.
 
     >>> x = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [2.0, 0.0, 1.0]])
-    >>> dx, dw, db = conv2d_backward(x, np.array([[1.0, -1.0]]), np.ones((3, 2)))
-    >>> dw.tolist()        # sums of the first two and of the last two columns
+    >>> dx, dw, db = conv2d_backward(x, np.array([[1.0, -1.0]]),
+    ...                              np.ones((3, 2)))
+    >>> dw.tolist()  # sums of the first two and of the last two columns
     [[6.0, 7.0]]
-    >>> dx.tolist()        # each input met w[0, 0] = 1, w[0, 1] = -1 or both
+    >>> dx.tolist()  # each input met w[0, 0] = 1, w[0, 1] = -1 or both
     [[1.0, 0.0, -1.0], [1.0, 0.0, -1.0], [1.0, 0.0, -1.0]]
     """
     expected = conv2d_output_shape(x, w, stride)
     dy = np.asarray(dy, dtype=float)
     if dy.shape != expected:
-        raise ValueError(f"dy must have the shape of the layer's output, {expected}; got {dy.shape}")
+        raise ValueError("dy must have the shape of the layer's output, "
+                         f"{expected}; got {dy.shape}")
     x3, w4 = _as_channels(x, w)
     c_out, c_in, kh, kw = w4.shape
     g = dilate2d(dy.reshape((c_out,) + expected[-2:]), stride)
-    rows, cols = g.shape[1] + kh - 1, g.shape[2] + kw - 1   # the part of x the windows reached
-    dw = np.array([[correlate2d(x3[c, :rows, :cols], g[o]) for c in range(c_in)]
+    # the part of x the windows reached
+    rows, cols = g.shape[1] + kh - 1, g.shape[2] + kw - 1
+    dw = np.array([[correlate2d(x3[c, :rows, :cols], g[o])
+                    for c in range(c_in)]
                    for o in range(c_out)])
     dx = np.zeros_like(x3)
     for c in range(c_in):
-        dx[c, :rows, :cols] = sum(full_convolve2d(g[o], w4[o, c]) for o in range(c_out))
+        dx[c, :rows, :cols] = sum(full_convolve2d(g[o], w4[o, c])
+                                  for o in range(c_out))
     db = dy.reshape(c_out, -1).sum(axis=1)
     if np.ndim(x) == 2:
         return dx[0], dw[0, 0], db[0]
@@ -263,14 +271,17 @@ def maxpool2d_forward(x: Array, size: int = 2, stride: Optional[int] = None) -> 
     return y
 
 
-def maxpool2d_backward(x: Array, dy: Array, size: int = 2, stride: Optional[int] = None) -> Array:
-    """``dL/dx`` of max pooling: each ``dy[..., i, j]`` goes to the maximum of window (i, j).
+def maxpool2d_backward(x: Array, dy: Array, size: int = 2,
+                       stride: Optional[int] = None) -> Array:
+    """``dL/dx`` of max pooling: each ``dy[..., i, j]`` goes to the maximum
+    of window (i, j).
 
-    The first maximum in row-major order takes it when values tie (as ``np.argmax`` and
-    PyTorch choose); where windows overlap, an input that is the maximum of several
-    windows adds up their gradients.
+    The first maximum in row-major order takes it when values tie (as
+    ``np.argmax`` and PyTorch choose); where windows overlap, an input that
+    is the maximum of several windows adds up their gradients.
 
-    >>> maxpool2d_backward(np.array([[1.0, 3.0], [3.0, 2.0]]), np.array([[0.5]]))
+    >>> maxpool2d_backward(np.array([[1.0, 3.0], [3.0, 2.0]]),
+    ...                    np.array([[0.5]]))
     array([[0. , 0.5],
            [0. , 0. ]])
     """
@@ -279,15 +290,18 @@ def maxpool2d_backward(x: Array, dy: Array, size: int = 2, stride: Optional[int]
     stride = size if stride is None else stride
     expected = maxpool2d_forward(x, size, stride).shape
     if dy.shape != expected:
-        raise ValueError(f"dy must have the shape of the pooled output, {expected}; got {dy.shape}")
+        raise ValueError("dy must have the shape of the pooled output, "
+                         f"{expected}; got {dy.shape}")
     dx = np.zeros_like(x)
     for i in range(dy.shape[-2]):
         for j in range(dy.shape[-1]):
             rows = slice(i * stride, i * stride + size)
             cols = slice(j * stride, j * stride + size)
             window = x[..., rows, cols]
-            first_max = window.reshape(*window.shape[:-2], -1).argmax(axis=-1)
-            chosen = np.arange(size * size) == first_max[..., None]   # one-hot
+            first_max = (window.reshape(*window.shape[:-2], -1)
+                         .argmax(axis=-1))
+            # one-hot
+            chosen = np.arange(size * size) == first_max[..., None]
             dx[..., rows, cols] += (chosen.reshape(window.shape)
                                     * dy[..., i, j, None, None])
     return dx

@@ -88,23 +88,27 @@ class SGD(Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Closure = None) -> Optional[torch.Tensor]:
-        """One update of every parameter that has a gradient; returns the closure's loss, if any."""
+        """One update of every parameter that has a gradient; returns the
+        closure's loss, if any."""
         loss = _evaluate(closure)
         for group in self.param_groups:
             lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
             for p, grad in _parameters_with_gradients(group):
                 if group["weight_decay"] != 0:
-                    grad = grad.add(p, alpha=group["weight_decay"])    # g_t = g_t + lambda theta_{t-1}
+                    # g_t = g_t + lambda theta_{t-1}
+                    grad = grad.add(p, alpha=group["weight_decay"])
                 if mu != 0:
                     state = self.state[p]
                     if "momentum_buffer" not in state:
-                        state["momentum_buffer"] = grad.clone()        # b_1 = g_1
+                        state["momentum_buffer"] = grad.clone()   # b_1 = g_1
                     else:
                         b = state["momentum_buffer"]
-                        b.mul_(mu).add_(grad, alpha=1 - tau)           # b_t = mu b_{t-1} + (1 - tau) g_t
+                        # b_t = mu b_{t-1} + (1 - tau) g_t
+                        b.mul_(mu).add_(grad, alpha=1 - tau)
                     b = state["momentum_buffer"]
-                    grad = grad.add(b, alpha=mu) if group["nesterov"] else b   # Nesterov looks ahead: g_t + mu b_t
-                p.add_(grad, alpha=-lr)                                # theta_t = theta_{t-1} - gamma g_t
+                    # Nesterov looks ahead: g_t + mu b_t
+                    grad = grad.add(b, alpha=mu) if group["nesterov"] else b
+                p.add_(grad, alpha=-lr)       # theta_t = theta_{t-1} - gamma g_t
         return loss
 
 
@@ -331,8 +335,10 @@ class AdamW(Optimizer):
         return loss
 
 
-def _adam_update(p: torch.Tensor, grad: torch.Tensor, state: Dict[str, Any], group: Dict[str, Any]) -> None:
-    """Adam's moments, bias corrections and step for one parameter (shared by Adam and AdamW)."""
+def _adam_update(p: torch.Tensor, grad: torch.Tensor, state: Dict[str, Any],
+                 group: Dict[str, Any]) -> None:
+    """Adam's moments, bias corrections and step for one parameter
+    (shared by Adam and AdamW)."""
     beta1, beta2 = group["betas"]
     if not state:
         state["step"] = 0
@@ -343,16 +349,20 @@ def _adam_update(p: torch.Tensor, grad: torch.Tensor, state: Dict[str, Any], gro
     state["step"] += 1
     t = state["step"]
     m, v = state["exp_avg"], state["exp_avg_sq"]
-    m.lerp_(grad, 1 - beta1)                                # m_t = beta1 m_{t-1} + (1 - beta1) g_t
-    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)     # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
+    # m_t = beta1 m_{t-1} + (1 - beta1) g_t
+    m.lerp_(grad, 1 - beta1)
+    # v_t = beta2 v_{t-1} + (1 - beta2) g_t^2
+    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
     if group["amsgrad"]:
         v_max = state["max_exp_avg_sq"]
-        torch.maximum(v_max, v, out=v_max)                  # vmax_t = max(vmax_{t-1}, v_t)
+        torch.maximum(v_max, v, out=v_max)  # vmax_t = max(vmax_{t-1}, v_t)
         v = v_max
-    # theta_t = theta_{t-1} - gamma m^_t / (sqrt(v^_t) + eps), with m^_t = m_t / (1 - beta1^t) and
-    # v^_t = v_t / (1 - beta2^t), computed as torch does: the corrections are folded into two scalars.
-    step_size = group["lr"] / (1 - beta1 ** t)              # gamma / (1 - beta1^t)
-    denominator = (v.sqrt() / (1 - beta2 ** t) ** 0.5).add_(group["eps"])    # sqrt(v^_t) + eps
+    # theta_t = theta_{t-1} - gamma m^_t / (sqrt(v^_t) + eps), with
+    # m^_t = m_t / (1 - beta1^t) and v^_t = v_t / (1 - beta2^t), computed as
+    # torch does: the corrections are folded into two scalars.
+    step_size = group["lr"] / (1 - beta1 ** t)  # gamma / (1 - beta1^t)
+    # sqrt(v^_t) + eps
+    denominator = (v.sqrt() / (1 - beta2 ** t) ** 0.5).add_(group["eps"])
     p.addcdiv_(m, denominator, value=-step_size)
 
 

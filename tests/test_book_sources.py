@@ -1,7 +1,9 @@
 """Checks on the book's sources and build that a browser would not notice."""
 
+import ast
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -211,3 +213,92 @@ def test_the_vietnamese_title_is_read_from_the_catalogue_even_on_a_clean_clone(t
     book_fixes._translate_title(app)
     assert config.html_title == "Một cuốn sách"
     assert not list(tmp_path.rglob("*.mo"))
+
+
+# The from-scratch code each chapter teaches, shown next to the equations it implements from the
+# one tested source: (page, source file, object) of a {literalinclude} with :pyobject:.  Where a
+# method only delegates (RNNCell.forward, Adam.step), the page shows the function that holds the
+# arithmetic (_rnn_step, _adam_update).
+SHOWN_SOURCES = [
+    ("backprop", "dlcourse/autograd.py", "Value.__mul__"),
+    ("backprop", "dlcourse/autograd.py", "Value.backward"),
+    ("backprop", "dlcourse/layer_gradients.py", "conv2d_backward"),
+    ("backprop", "dlcourse/layer_gradients.py", "maxpool2d_backward"),
+    ("optimisers", "dlcourse/optim.py", "SGD.step"),
+    ("optimisers", "dlcourse/optim.py", "_adam_update"),
+    ("recurrent", "dlcourse/models/recurrent.py", "_rnn_step"),
+    ("recurrent", "dlcourse/models/recurrent.py", "_lstm_step"),
+    ("recurrent", "dlcourse/models/recurrent.py", "_gru_step"),
+    ("attention", "dlcourse/models/attention.py", "DotProductAttention.scores"),
+    ("attention", "dlcourse/models/attention.py", "GeneralAttention.scores"),
+    ("attention", "dlcourse/models/attention.py", "AdditiveAttention.scores"),
+    ("attention", "dlcourse/models/attention.py", "CosineAttention.scores"),
+    ("attention", "dlcourse/models/attention.py", "_attend"),
+    ("attention", "dlcourse/models/attention.py", "MultiHeadAttention.forward"),
+    ("gpus", "dlcourse/hardware/parallel.py", "train"),
+]
+
+LITERALINCLUDE = re.compile(r"^```\{literalinclude\} +(?P<path>\S+)\n(?P<options>(?::[\w-]+:.*\n)*)```$", re.M)
+
+
+def literal_includes(page: Path):
+    """(file, options) of each {literalinclude} of a page, the file resolved from the page's folder."""
+    for match in LITERALINCLUDE.finditer(page.read_text(encoding="utf-8")):
+        options = dict(re.fullmatch(r":([\w-]+):\s*(.*?)\s*", line).groups()
+                       for line in match["options"].splitlines())
+        yield (page.parent / match["path"]).resolve(), options
+
+
+def python_object(source: Path, dotted: str):
+    """The definition ``dotted`` names in a Python file (``name`` or ``Class.method``), or None."""
+    node = ast.parse(source.read_text(encoding="utf-8"))
+    for name in dotted.split("."):
+        node = next((child for child in getattr(node, "body", [])
+                     if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                     and child.name == name), None)
+        if node is None:
+            return None
+    return node
+
+
+def shown_code(path: Path, options: dict) -> str:
+    """The code a {literalinclude} shows, cut and dedented by Sphinx itself."""
+    from sphinx.directives.code import LiteralIncludeReader
+
+    options = {key: (None if value == "" else value) for key, value in options.items()}
+    if options.get("dedent") is not None:
+        options["dedent"] = int(options["dedent"])
+    return LiteralIncludeReader(str(path), options, SimpleNamespace(source_encoding="utf-8-sig")).read()[0]
+
+
+def test_the_shown_sources_cover_the_chapters_that_teach_code_from_scratch():
+    assert {page for page, _, _ in SHOWN_SOURCES} == {"backprop", "optimisers", "recurrent", "attention", "gpus"}
+
+
+@pytest.mark.parametrize("page, source, pyobject", SHOWN_SOURCES, ids=lambda value: str(value))
+def test_chapter_shows_the_code_it_teaches(page, source, pyobject):
+    includes = [options for path, options in literal_includes(BOOK / f"{page}.md")
+                if path == REPO / source and options.get("pyobject") == pyobject]
+    assert includes, f"book/{page}.md has no {{literalinclude}} of {source} with :pyobject: {pyobject}"
+    definition = python_object(REPO / source, pyobject)
+    assert definition is not None, f"{source} defines no {pyobject}"
+    text = ast.get_source_segment((REPO / source).read_text(encoding="utf-8"), definition)
+    for options in includes:
+        assert options.get("language") == "python"
+        assert "lines" not in options, "show a whole object, or cut it at a line's text, not at line numbers"
+        anchors = [options[key] for key in ("start-at", "start-after", "end-at", "end-before") if key in options]
+        for anchor in anchors:
+            assert anchor in text, f"{pyobject} no longer holds the line {anchor!r} the page cuts it at"
+
+
+@pytest.mark.parametrize("chapter", sorted(BOOK.glob("*.md")), ids=lambda p: p.stem)
+def test_included_code_exists_and_fits_the_page(chapter):
+    """Every {literalinclude} names a file and an object that exist, and shows no line wider than the page."""
+    long = []
+    for path, options in literal_includes(chapter):
+        assert path.is_file(), f"{chapter.name}: {path} does not exist"
+        if "pyobject" in options:
+            assert python_object(path, options["pyobject"]) is not None, (chapter.name, options["pyobject"])
+        long += [f"{chapter.name}: {options.get('pyobject', path.name)}: {line}"
+                 for line in shown_code(path, options).splitlines() if len(line) > CODE_WIDTH]
+    assert long == [], f"included code wider than {CODE_WIDTH} characters scrolls sideways in the book"

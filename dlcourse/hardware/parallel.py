@@ -181,14 +181,18 @@ def train(config: TrainConfig) -> RankResult:
     dataset = make_dataset(config.samples, config.features, config.classes, config.seed)
     if config.batch * world_size > config.samples:
         raise ValueError(f"a global batch of {config.batch} x {world_size} is more than the {config.samples} samples")
-    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=config.seed)
-    loader = DataLoader(dataset, batch_size=config.batch, sampler=sampler, drop_last=True)
+    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank,
+                                 shuffle=True, seed=config.seed)
+    loader = DataLoader(dataset, batch_size=config.batch, sampler=sampler,
+                        drop_last=True)
 
-    model = mlp([config.features, config.hidden, config.classes], nn.Tanh, seed=config.seed).to(device)
+    model = mlp([config.features, config.hidden, config.classes], nn.Tanh,
+                seed=config.seed).to(device)
     network: nn.Module = DistributedDataParallel(model) if distributed else model
     lr = config.lr * world_size if config.scale_lr else config.lr
     optimizer = torch.optim.SGD(network.parameters(), lr=lr)
-    loss_fn = nn.CrossEntropyLoss()      # the mean over the batch: what makes N x B/N equal to B
+    # the mean over the batch: what makes N x B/N equal to B
+    loss_fn = nn.CrossEntropyLoss()
 
     losses: List[float] = []
     step_seconds: List[float] = []
@@ -202,10 +206,13 @@ def train(config: TrainConfig) -> RankResult:
             x, y = x.to(device), y.to(device)
             optimizer.zero_grad()
             total = 0.0
-            for i, (xm, ym) in enumerate(zip(x.chunk(config.accumulate), y.chunk(config.accumulate))):
+            for i, (xm, ym) in enumerate(zip(x.chunk(config.accumulate),
+                                             y.chunk(config.accumulate))):
                 last = i == config.accumulate - 1
-                # DDP all-reduces in every backward unless told not to: only the last micro-batch's should.
-                with network.no_sync() if distributed and not last else nullcontext():
+                # DDP all-reduces in every backward unless told not to: only
+                # the last micro-batch's should.
+                with (network.no_sync() if distributed and not last
+                      else nullcontext()):
                     loss = loss_fn(network(xm), ym) / config.accumulate
                     loss.backward()
                 total += loss.item()

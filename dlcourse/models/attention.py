@@ -99,11 +99,13 @@ def _attend(
             empty = (~mask.any(dim=1)).nonzero().flatten().tolist()
             raise ValueError(f"mask masks every key of batch item(s) {empty}: softmax over no keys is undefined")
 
-    scores = scores_of(query, keys)                                          # s_ij = s(q_i, k_j), (B, Tq, Tk)
+    scores = scores_of(query, keys)         # s_ij = s(q_i, k_j), (B, Tq, Tk)
     if mask is not None:
-        scores = scores.masked_fill(~mask[:, None, :], -math.inf)            # exp(-inf) = 0: masked keys get 0
-    weights = torch.softmax(scores, dim=-1)                                  # a_ij = exp(s_ij) / sum_j' exp(s_ij')
-    context = weights @ values                                               # c_i = sum_j a_ij v_j
+        # exp(-inf) = 0: masked keys get 0
+        scores = scores.masked_fill(~mask[:, None, :], -math.inf)
+    # a_ij = exp(s_ij) / sum_j' exp(s_ij')
+    weights = torch.softmax(scores, dim=-1)
+    context = weights @ values              # c_i = sum_j a_ij v_j
     return context, weights
 
 
@@ -132,9 +134,9 @@ class DotProductAttention(nn.Module):
     def scores(self, query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """Scores (B, Tq, Tk) of every query against every key."""
         _check_same_features(query, keys, "dot-product attention")
-        scores = query @ keys.transpose(-2, -1)                              # s_ij = q_i . k_j
+        scores = query @ keys.transpose(-2, -1)           # s_ij = q_i . k_j
         if self.scaled:
-            scores = scores / math.sqrt(query.shape[-1])                     # s_ij / sqrt(d)
+            scores = scores / math.sqrt(query.shape[-1])  # s_ij / sqrt(d)
         return scores
 
     def forward(
@@ -167,8 +169,8 @@ class GeneralAttention(nn.Module):
         """Scores (B, Tq, Tk) of every query against every key."""
         _check_features("query", query, self.query_dim, "Dq")
         _check_features("keys", keys, self.key_dim, "Dk")
-        projected_keys = self.key_projection(keys)                           # W k_j, (B, Tk, Dq)
-        return query @ projected_keys.transpose(-2, -1)                      # s_ij = q_i^T (W k_j)
+        projected_keys = self.key_projection(keys)        # W k_j, (B, Tk, Dq)
+        return query @ projected_keys.transpose(-2, -1)   # s_ij = q_i^T (W k_j)
 
     def forward(
         self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: Optional[torch.Tensor] = None
@@ -203,10 +205,13 @@ class AdditiveAttention(nn.Module):
         """Scores (B, Tq, Tk) of every query against every key."""
         _check_features("query", query, self.query_dim, "Dq")
         _check_features("keys", keys, self.key_dim, "Dk")
-        projected_queries = self.query_projection(query)[:, :, None, :]      # W1 q_i, (B, Tq, 1, H)
-        projected_keys = self.key_projection(keys)[:, None, :, :]            # W2 k_j, (B, 1, Tk, H)
-        hidden = torch.tanh(projected_queries + projected_keys)              # tanh(W1 q_i + W2 k_j), (B, Tq, Tk, H)
-        return self.score(hidden).squeeze(-1)                                # s_ij = v^T tanh(...)
+        # W1 q_i, (B, Tq, 1, H)
+        projected_queries = self.query_projection(query)[:, :, None, :]
+        # W2 k_j, (B, 1, Tk, H)
+        projected_keys = self.key_projection(keys)[:, None, :, :]
+        # tanh(W1 q_i + W2 k_j), (B, Tq, Tk, H)
+        hidden = torch.tanh(projected_queries + projected_keys)
+        return self.score(hidden).squeeze(-1)   # s_ij = v^T tanh(...)
 
     def forward(
         self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: Optional[torch.Tensor] = None
@@ -242,9 +247,10 @@ class CosineAttention(nn.Module):
     def scores(self, query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         """Scores (B, Tq, Tk) of every query against every key."""
         _check_same_features(query, keys, "cosine attention")
-        unit_queries = F.normalize(query, dim=-1, eps=self.eps)              # q / |q|
-        unit_keys = F.normalize(keys, dim=-1, eps=self.eps)                  # k / |k|
-        return self.beta * (unit_queries @ unit_keys.transpose(-2, -1))      # s_ij = beta cos(q_i, k_j)
+        unit_queries = F.normalize(query, dim=-1, eps=self.eps)   # q / |q|
+        unit_keys = F.normalize(keys, dim=-1, eps=self.eps)       # k / |k|
+        # s_ij = beta cos(q_i, k_j)
+        return self.beta * (unit_queries @ unit_keys.transpose(-2, -1))
 
     def forward(
         self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: Optional[torch.Tensor] = None
@@ -411,15 +417,20 @@ class MultiHeadAttention(nn.Module):
             mask = (~key_padding_mask).repeat_interleave(self.num_heads, dim=0)   # True = may attend, (N H, S)
 
         weight_q, weight_k, weight_v = self._projection_weights()
-        bias_q, bias_k, bias_v = (None,) * 3 if self.in_proj_bias is None else self.in_proj_bias.chunk(3)
-        queries = self._split_heads(F.linear(query, weight_q, bias_q))         # Q W^Q + b^Q, per head
-        keys = self._split_heads(F.linear(key, weight_k, bias_k))              # K W^K + b^K
-        values = self._split_heads(F.linear(value, weight_v, bias_v))          # V W^V + b^V
-        context, weights = self.attention(queries, keys, values, mask)          # (N H, L, head_dim), (N H, L, S)
+        bias_q, bias_k, bias_v = ((None,) * 3 if self.in_proj_bias is None
+                                  else self.in_proj_bias.chunk(3))
+        # Q W^Q + b^Q, per head
+        queries = self._split_heads(F.linear(query, weight_q, bias_q))
+        keys = self._split_heads(F.linear(key, weight_k, bias_k))      # K W^K + b^K
+        values = self._split_heads(F.linear(value, weight_v, bias_v))  # V W^V + b^V
+        # (N H, L, head_dim), (N H, L, S)
+        context, weights = self.attention(queries, keys, values, mask)
 
         batch, length = query.shape[0], query.shape[1]
-        context = context.reshape(batch, self.num_heads, length, self.head_dim).transpose(1, 2)
-        output = self.out_proj(context.reshape(batch, length, self.embed_dim))  # concat(heads) W^O + b^O
+        context = context.reshape(batch, self.num_heads, length,
+                                  self.head_dim).transpose(1, 2)
+        # concat(heads) W^O + b^O
+        output = self.out_proj(context.reshape(batch, length, self.embed_dim))
         if not self.batch_first:
             output = output.transpose(0, 1)
         if not need_weights:

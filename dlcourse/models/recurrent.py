@@ -82,36 +82,53 @@ def _affine(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor])
     return product if bias is None else product + bias       # W x + b
 
 
-def _rnn_step(x: torch.Tensor, h: torch.Tensor, weights: Weights, nonlinearity: str) -> torch.Tensor:
+def _rnn_step(x: torch.Tensor, h: torch.Tensor, weights: Weights,
+              nonlinearity: str) -> torch.Tensor:
     weight_ih, weight_hh, bias_ih, bias_hh = weights
-    pre_activation = _affine(x, weight_ih, bias_ih) + _affine(h, weight_hh, bias_hh)  # W_ih x + b_ih + W_hh h + b_hh
+    # W_ih x + b_ih + W_hh h + b_hh
+    pre_activation = (_affine(x, weight_ih, bias_ih)
+                      + _affine(h, weight_hh, bias_hh))
     if nonlinearity == "tanh":
-        return torch.tanh(pre_activation)                     # h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
-    return torch.relu(pre_activation)                         # h' = relu(W_ih x + b_ih + W_hh h + b_hh)
+        # h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
+        return torch.tanh(pre_activation)
+    # h' = relu(W_ih x + b_ih + W_hh h + b_hh)
+    return torch.relu(pre_activation)
 
 
 def _lstm_step(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor,
                weights: Weights) -> Tuple[torch.Tensor, torch.Tensor]:
     weight_ih, weight_hh, bias_ih, bias_hh = weights
-    gates = _affine(x, weight_ih, bias_ih) + _affine(h, weight_hh, bias_hh)   # 4H pre-activations
-    i, f, g, o = gates.chunk(4, dim=-1)                       # torch's order: input, forget, cell, output
-    input_gate = torch.sigmoid(i)                             # i = sigma(W_ii x + b_ii + W_hi h + b_hi)
-    forget_gate = torch.sigmoid(f)                            # f = sigma(W_if x + b_if + W_hf h + b_hf)
-    candidate = torch.tanh(g)                                 # g = tanh(W_ig x + b_ig + W_hg h + b_hg)
-    output_gate = torch.sigmoid(o)                            # o = sigma(W_io x + b_io + W_ho h + b_ho)
-    c_next = forget_gate * c + input_gate * candidate         # c' = f * c + i * g
-    h_next = output_gate * torch.tanh(c_next)                 # h' = o * tanh(c')
+    # 4H pre-activations
+    gates = _affine(x, weight_ih, bias_ih) + _affine(h, weight_hh, bias_hh)
+    # torch's order: input, forget, cell, output
+    i, f, g, o = gates.chunk(4, dim=-1)
+    # i = sigma(W_ii x + b_ii + W_hi h + b_hi)
+    input_gate = torch.sigmoid(i)
+    # f = sigma(W_if x + b_if + W_hf h + b_hf)
+    forget_gate = torch.sigmoid(f)
+    # g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+    candidate = torch.tanh(g)
+    # o = sigma(W_io x + b_io + W_ho h + b_ho)
+    output_gate = torch.sigmoid(o)
+    c_next = forget_gate * c + input_gate * candidate   # c' = f * c + i * g
+    h_next = output_gate * torch.tanh(c_next)           # h' = o * tanh(c')
     return h_next, c_next
 
 
-def _gru_step(x: torch.Tensor, h: torch.Tensor, weights: Weights) -> torch.Tensor:
+def _gru_step(x: torch.Tensor, h: torch.Tensor,
+              weights: Weights) -> torch.Tensor:
     weight_ih, weight_hh, bias_ih, bias_hh = weights
-    x_r, x_z, x_n = _affine(x, weight_ih, bias_ih).chunk(3, dim=-1)   # W_i* x + b_i*, torch's order r, z, n
-    h_r, h_z, h_n = _affine(h, weight_hh, bias_hh).chunk(3, dim=-1)   # W_h* h + b_h*
-    reset = torch.sigmoid(x_r + h_r)                          # r = sigma(W_ir x + b_ir + W_hr h + b_hr)
-    update = torch.sigmoid(x_z + h_z)                         # z = sigma(W_iz x + b_iz + W_hz h + b_hz)
-    new = torch.tanh(x_n + reset * h_n)                       # n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
-    return (1 - update) * new + update * h                    # h' = (1 - z) * n + z * h
+    # W_i* x + b_i*, torch's order r, z, n
+    x_r, x_z, x_n = _affine(x, weight_ih, bias_ih).chunk(3, dim=-1)
+    # W_h* h + b_h*
+    h_r, h_z, h_n = _affine(h, weight_hh, bias_hh).chunk(3, dim=-1)
+    # r = sigma(W_ir x + b_ir + W_hr h + b_hr)
+    reset = torch.sigmoid(x_r + h_r)
+    # z = sigma(W_iz x + b_iz + W_hz h + b_hz)
+    update = torch.sigmoid(x_z + h_z)
+    # n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+    new = torch.tanh(x_n + reset * h_n)
+    return (1 - update) * new + update * h   # h' = (1 - z) * n + z * h
 
 
 def _dropout(values: torch.Tensor, probability: float) -> torch.Tensor:
