@@ -95,6 +95,19 @@ def test_the_book_executes_again_when_the_package_changes(tmp_path):
     (tmp_path / "dlcourse" / "a.py").write_text("x = 2\n")
     assert book_fixes.code_hash(tmp_path) != first
     assert book_fixes.code_hash(REPO) != first
+    second = book_fixes.code_hash(tmp_path)
+    for part in ("grading", "book"):   # no chapter runs these: a change there executes nothing again
+        (tmp_path / "dlcourse" / part).mkdir()
+        (tmp_path / "dlcourse" / part / "b.py").write_text("y = 1\n")
+        assert book_fixes.code_hash(tmp_path) == second
+
+
+def test_no_chapter_imports_the_grading_subsystem_or_the_book_tooling():
+    """What the code hash leaves out (book_fixes.NOT_RUN_BY_CHAPTERS) must be what no chapter runs."""
+    imports = [f"{page.name}: {line.strip()}" for page in sorted((REPO / "book").glob("*.md"))
+               for line in page.read_text(encoding="utf-8").splitlines()
+               if re.match(r"\s*(from|import)\s+dlcourse\.(grading|book)\b", line)]
+    assert imports == []
 
 
 def test_after_a_code_change_every_build_reads_its_pages_again_but_the_chapters_run_once(tmp_path):
