@@ -17,8 +17,8 @@ $(STAMP): requirements.txt pyproject.toml
 # Build the book, both editions, into one site: the English one in _build/html, the Vietnamese
 # one (the same chapters with the translations of locales/vi) in _build/html/vi.  Chapters
 # execute once, with a cache (_build/.jupyter_cache) both editions read.  The book's own
-# extension (book/_ext/book_fixes.py) executes every chapter again when dlcourse or the
-# pinned requirements change, and keeps the widgets static, so a plain
+# extensions (book/_ext/: fresh_outputs.py executes every chapter again when the code they run or
+# the pinned requirements change, offline_pages.py keeps the widgets static), so a plain
 # `jupyter-book build .` gives the same English site.
 #
 # BOOK_THREADS limits torch's threads in the chapters' kernels (empty: torch's default, every

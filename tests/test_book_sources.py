@@ -75,35 +75,44 @@ def test_plain_jupyter_book_build_keeps_widget_pages_offline(page, tmp_path, mon
     assert "<img" in html  # the explorer's default figure
 
 
-def load_book_fixes():
-    """The book's Sphinx extension, loaded from its file (it is not part of the package)."""
+def load_extension(name: str):
+    """One of the book's Sphinx extensions (book/_ext/NAME.py), loaded from its file (it is not part of the package)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("book_fixes", BOOK / "_ext" / "book_fixes.py")
-    book_fixes = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(book_fixes)
-    return book_fixes
+    spec = importlib.util.spec_from_file_location(name, BOOK / "_ext" / f"{name}.py")
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    return extension
+
+
+def test_every_extension_of_the_book_is_loaded_and_each_file_is_one():
+    """_config.yml names each file of book/_ext once, so no extension is written and never run."""
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    named = set(config["sphinx"]["local_extensions"])
+    assert named == {path.stem for path in (BOOK / "_ext").glob("*.py")}
+    for name in named:
+        assert callable(load_extension(name).setup)
 
 
 def test_the_book_executes_again_when_the_package_changes(tmp_path):
-    book_fixes = load_book_fixes()
+    extension = load_extension("fresh_outputs")
     (tmp_path / "dlcourse").mkdir()
     (tmp_path / "dlcourse" / "a.py").write_text("x = 1\n")
     (tmp_path / "requirements.txt").write_text("numpy\n")
-    first = book_fixes.code_hash(tmp_path)
-    assert book_fixes.code_hash(tmp_path) == first
+    first = extension.code_hash(tmp_path)
+    assert extension.code_hash(tmp_path) == first
     (tmp_path / "dlcourse" / "a.py").write_text("x = 2\n")
-    assert book_fixes.code_hash(tmp_path) != first
-    assert book_fixes.code_hash(REPO) != first
-    second = book_fixes.code_hash(tmp_path)
+    assert extension.code_hash(tmp_path) != first
+    assert extension.code_hash(REPO) != first
+    second = extension.code_hash(tmp_path)
     for part in ("grading", "book"):   # no chapter runs these: a change there executes nothing again
         (tmp_path / "dlcourse" / part).mkdir()
         (tmp_path / "dlcourse" / part / "b.py").write_text("y = 1\n")
-        assert book_fixes.code_hash(tmp_path) == second
+        assert extension.code_hash(tmp_path) == second
 
 
 def test_no_chapter_imports_the_grading_subsystem_or_the_book_tooling():
-    """What the code hash leaves out (book_fixes.NOT_RUN_BY_CHAPTERS) must be what no chapter runs."""
+    """What the code hash leaves out (fresh_outputs.NOT_RUN_BY_CHAPTERS) must be what no chapter runs."""
     imports = [f"{page.name}: {line.strip()}" for page in sorted((REPO / "book").glob("*.md"))
                for line in page.read_text(encoding="utf-8").splitlines()
                if re.match(r"\s*(from|import)\s+dlcourse\.(grading|book)\b", line)]
@@ -114,7 +123,7 @@ def test_after_a_code_change_every_build_reads_its_pages_again_but_the_chapters_
     """The English, Vietnamese, gettext and single-page builds share one execution cache."""
     from types import SimpleNamespace
 
-    book_fixes = load_book_fixes()
+    extension = load_extension("fresh_outputs")
     (tmp_path / "dlcourse").mkdir()
     (tmp_path / "dlcourse" / "a.py").write_text("x = 1\n")
     cache = tmp_path / "_build" / ".jupyter_cache"
@@ -123,10 +132,10 @@ def test_after_a_code_change_every_build_reads_its_pages_again_but_the_chapters_
         """One build's start and end; whether it read every page again."""
         app = SimpleNamespace(config=SimpleNamespace(nb_execution_cache_path=str(cache)), srcdir=str(tmp_path),
                               doctreedir=str(tmp_path / "_build" / doctrees))
-        book_fixes._execute_again_when_code_changed(app)
+        extension._execute_again_when_code_changed(app)
         cache.mkdir(parents=True, exist_ok=True)
         (cache / "executed").touch()          # the chapters this build found in the cache or ran
-        book_fixes._remember_code_hash(app, None)
+        extension._remember_code_hash(app, None)
         return getattr(app, "_dlcourse_code_changed", False)
 
     assert build(".doctrees") and build("vi/.doctrees-html")       # first builds: everything read
@@ -215,7 +224,7 @@ def test_the_vietnamese_title_is_read_from_the_catalogue_even_on_a_clean_clone(t
     """No .mo file exists before Sphinx compiles the catalogues, after the title is needed."""
     from types import SimpleNamespace
 
-    book_fixes = load_book_fixes()
+    extension = load_extension("vietnamese_edition")
     po = tmp_path / "locales" / "vi" / "LC_MESSAGES" / "book" / "intro.po"
     po.parent.mkdir(parents=True)
     po.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
@@ -223,7 +232,7 @@ def test_the_vietnamese_title_is_read_from_the_catalogue_even_on_a_clean_clone(t
     config = SimpleNamespace(language="vi", html_title="A book", root_doc="book/intro",
                              locale_dirs=["locales"], gettext_compact=False)
     app = SimpleNamespace(config=config, srcdir=str(tmp_path))
-    book_fixes._translate_title(app)
+    extension._translate_title(app)
     assert config.html_title == "Một cuốn sách"
     assert not list(tmp_path.rglob("*.mo"))
 

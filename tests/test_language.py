@@ -1,6 +1,6 @@
 """The Vietnamese edition's words and numbers where code writes them (dlcourse.vietnamese.writing),
 its figures (dlcourse.display.plots), its catalogues' numbers (dlcourse.book.translations) and its
-glossary order (book/_ext/book_fixes.py)."""
+glossary order (book/_ext/vietnamese_edition.py)."""
 
 import base64
 import re
@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from dlcourse.book.translations import number_problem, vietnamese_message
 from dlcourse.display import inline_figures, plots
 from dlcourse.vietnamese.writing import vietnamese, vietnamese_html, vietnamese_math, vietnamese_numbers
-from tests.test_book_sources import load_book_fixes
+from tests.test_book_sources import load_extension
 
 
 @pytest.mark.parametrize("english, expected", [
@@ -134,7 +134,7 @@ def test_the_catalogues_numbers_must_be_the_originals_written_the_vietnamese_way
 
 
 def test_the_vietnamese_glossary_is_in_vietnamese_alphabetical_order():
-    order = load_book_fixes()._vietnamese_order
+    order = load_extension("vietnamese_edition")._vietnamese_order
     words = ["đệm", "dừng sớm", "ẩn", "bước nhảy", "an", "ăn", "bà", "ba", "bá", "ạ", "ứng", "uống",
              "chuẩn hoá", "chú ý"]
     assert sorted(words, key=order) == ["ạ", "an", "ăn", "ẩn", "ba", "bà", "bá", "bước nhảy", "chú ý",
@@ -152,6 +152,6 @@ def test_the_built_vietnamese_glossary_is_in_vietnamese_order():
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     names = [dt.get_text(" ", strip=True).removesuffix("#").strip().split(" (")[0]
              for dt in soup.select("dl.glossary dt")]
-    order = load_book_fixes()._vietnamese_order
+    order = load_extension("vietnamese_edition")._vietnamese_order
     assert len(names) >= 90 and names == sorted(names, key=order)
     assert names.index("tầng") < names.index("tầng kết nối đầy đủ")

@@ -26,7 +26,7 @@ def show_figures_inline() -> None:
     While the book is built (``DLCOURSE_BOOK_BUILD=1``), a figure is displayed in both
     editions' languages: the English image as ``image/png`` and the Vietnamese one
     (``vietnamese_figure_png``) as an ``<img>`` in ``text/html``; each edition's build
-    picks its own (``book/_ext/book_fixes.py``, fix 7).
+    picks its own (``book/_ext/edition_figures.py``).
     """
     try:
         from IPython import get_ipython
