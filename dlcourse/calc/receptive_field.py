@@ -191,7 +191,9 @@ def measure_receptive_field(layers: Sequence[Layer], max_size: int = 4096) -> Pa
         ones = torch.ones(1, 1, *w.kernel, dtype=torch.float64)
         out = torch.nn.functional.conv2d(out, ones, stride=w.stride, padding=w.padding, dilation=w.dilation)
     out[0, 0, out.shape[2] // 2, out.shape[3] // 2].backward()
-    seen = image.grad[0, 0].nonzero()
+    gradient = image.grad
+    assert gradient is not None  # backward() has just filled it
+    seen = gradient[0, 0].nonzero()
     low, high = seen.min(dim=0).values.tolist(), seen.max(dim=0).values.tolist()
     if min(low) == 0 or high[0] == sizes[0] - 1 or high[1] == sizes[1] - 1:  # cannot happen: see the bound
         raise AssertionError(f"the measured field {low}..{high} touches the border of {sizes}")

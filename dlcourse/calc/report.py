@@ -164,7 +164,7 @@ def _shape_text(shape: Shape) -> str:
 
 
 def _cells(summary: Summary) -> List[Tuple[str, ...]]:
-    cells = [("0", "input", _shape_text(summary.input_shape), "", "")]
+    cells: List[Tuple[str, ...]] = [("0", "input", _shape_text(summary.input_shape), "", "")]
     for index, row in enumerate(summary.rows, start=1):
         macs = "?" if row.macs is None else f"{row.macs:,}"
         name = row.name + (f"  [{row.note}]" if row.note else "")

@@ -167,11 +167,13 @@ def meta_copy(module: nn.Module) -> nn.Module:
 
 
 def _meta_twin(tensor: torch.Tensor) -> torch.Tensor:
+    # torch's type stubs leave out the device and dtype these classes' constructors take
     if isinstance(tensor, nn.parameter.UninitializedParameter):
-        return nn.parameter.UninitializedParameter(requires_grad=tensor.requires_grad, device="meta",
+        return nn.parameter.UninitializedParameter(requires_grad=tensor.requires_grad, device="meta",  # type: ignore[call-arg]
                                                    dtype=tensor.dtype)
     if isinstance(tensor, nn.parameter.UninitializedBuffer):
-        return nn.parameter.UninitializedBuffer(requires_grad=tensor.requires_grad, device="meta", dtype=tensor.dtype)
+        return nn.parameter.UninitializedBuffer(requires_grad=tensor.requires_grad, device="meta",  # type: ignore[call-arg]
+                                                dtype=tensor.dtype)
     twin = torch.empty(tensor.shape, dtype=tensor.dtype, device="meta")
     if isinstance(tensor, nn.Parameter):
         return nn.Parameter(twin, requires_grad=tensor.requires_grad)

@@ -95,8 +95,10 @@ def _module(layer: layers.Layer, shape: Tuple[int, ...]) -> nn.Module:
                               bidirectional=layer.bidirectional))
     if isinstance(layer, layers.MultiheadAttention):
         return _SelfAttention(nn.MultiheadAttention(layer.embed_dim, layer.num_heads, batch_first=True))
-    elementwise = {layers.ReLU: nn.ReLU, layers.Tanh: nn.Tanh, layers.Sigmoid: nn.Sigmoid,
-                   layers.Softmax: lambda: nn.Softmax(dim=-1)}
+    elementwise: Dict[type, Callable[[], nn.Module]] = {
+        layers.ReLU: nn.ReLU, layers.Tanh: nn.Tanh, layers.Sigmoid: nn.Sigmoid,
+        layers.Softmax: lambda: nn.Softmax(dim=-1),
+    }
     if type(layer) in elementwise:
         return elementwise[type(layer)]()
     raise ValueError(f"to_torch has no PyTorch module for the layer {layer.name}; expected one of the layer "
