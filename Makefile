@@ -63,8 +63,13 @@ test: $(STAMP) system-deps lint book translations-check pdf
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not browser and not slow"
 
+# ruff on the package, tests, benchmarks and test data; on each assignment as the notebook it becomes
+# (jupytext to ipynb in memory, nothing written into exercises/); the import layers (pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	@status=0; for nb in exercises/source/*/*.md; do \
+		$(BIN)/jupytext --to ipynb --output - "$$nb" | $(BIN)/ruff check --stdin-filename "$${nb%.md}.ipynb" - || status=1; \
+	done; exit $$status
 	$(BIN)/lint-imports
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser)

@@ -1,0 +1,5 @@
+
+def sgd_step(params, grads, lr):
+    for p, g in zip(params, grads):
+        p -= lr * g
+    return params

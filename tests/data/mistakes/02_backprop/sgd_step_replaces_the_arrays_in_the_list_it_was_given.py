@@ -1,0 +1,5 @@
+
+def sgd_step(params, grads, lr):
+    for i, g in enumerate(grads):
+        params[i] = params[i] - lr * g
+    return params

@@ -1,0 +1,7 @@
+
+def dot_scores(query, keys, scaled=False):
+    scores = np.asarray(query) @ np.swapaxes(keys, 1, 2)
+    return scores / np.sqrt(np.shape(query)[2]) if scaled else scores
+
+def general_scores(query, keys, W):
+    return np.einsum("bid,ed,bje->bij", query, W, keys)
