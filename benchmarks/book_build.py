@@ -20,9 +20,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Dict, List
+
+from dlcourse.hardware.timing import Stopwatch
 
 REPO = Path(__file__).resolve().parents[1]
 CHAPTER_TARGET_S = 60
@@ -42,12 +43,11 @@ def copy_sources(target: Path) -> None:
 
 
 def run(command: List[str], root: Path, env: Dict[str, str]) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
+    with Stopwatch() as watch:
+        result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return elapsed
+    return watch.seconds
 
 
 def build_both(root: Path, env: Dict[str, str]) -> Dict[str, float]:

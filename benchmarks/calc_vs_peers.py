@@ -22,7 +22,6 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 from typing import Callable, Dict, List, Tuple
 
 TOOLS = ["dlcourse", "dlcourse-meta-model", "torchinfo", "thop", "ptflops", "fvcore"]
@@ -79,8 +78,11 @@ def worker(tool: str, side: int) -> Dict[str, object]:
     """Run one tool on ResNet-50 in this (fresh) process and report."""
     import torch
 
-    torch.set_num_threads(1)
+    from dlcourse.hardware.device import set_threads
+
+    set_threads(1)
     after_import = _memory_kib("VmRSS")
+    from dlcourse.hardware.timing import Stopwatch
     from dlcourse.models import resnet50
 
     if tool == "dlcourse-meta-model":
@@ -93,20 +95,19 @@ def worker(tool: str, side: int) -> Dict[str, object]:
     with open("/proc/self/clear_refs", "w") as clear:
         clear.write("5")  # restart the peak (VmHWM) from the memory in use now
     before_call = _memory_kib("VmRSS")
-    start = time.perf_counter()
-    macs = count(model, size)
-    cold = time.perf_counter() - start
+    with Stopwatch() as cold:
+        macs = count(model, size)
     warm = []
     for _ in range(3 if side <= 512 else 1):
-        start = time.perf_counter()
-        count(model, size)
-        warm.append(time.perf_counter() - start)
+        with Stopwatch() as watch:
+            count(model, size)
+        warm.append(watch.seconds)
     peak = _memory_kib("VmHWM")
     return {
         "tool": tool,
         "side": side,
         "macs": int(macs),
-        "cold_s": cold,
+        "cold_s": cold.seconds,
         "warm_s": statistics.median(warm),
         "peak_above_import_mb": (peak - after_import) / 1024,
         "peak_call_mb": (peak - before_call) / 1024,

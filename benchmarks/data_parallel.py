@@ -16,8 +16,6 @@ Run: ``.venv/bin/python benchmarks/data_parallel.py``.
 
 from __future__ import annotations
 
-import time
-
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -31,6 +29,7 @@ from dlcourse.hardware.parallel import (
     run_local,
     train_data_parallel,
 )
+from dlcourse.hardware.timing import Stopwatch
 from dlcourse.models.small import mlp
 
 CONFIG = TrainConfig(steps=100, samples=8192, features=64, hidden=256, classes=4, lr=0.05, device="cpu")
@@ -44,10 +43,10 @@ def time_all_reduce(numel: int, repeats: int) -> float:
     for _ in range(10):
         dist.all_reduce(tensor)
     dist.barrier()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        dist.all_reduce(tensor)
-    return (time.perf_counter() - start) / repeats
+    with Stopwatch() as watch:
+        for _ in range(repeats):
+            dist.all_reduce(tensor)
+    return watch.seconds / repeats
 
 
 def main() -> None:

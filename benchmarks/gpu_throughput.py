@@ -14,9 +14,8 @@ import argparse
 import os
 from typing import List, Optional
 
-import torch
-
 from dlcourse.hardware import gpu
+from dlcourse.hardware.device import set_threads
 
 
 def _gflops(flops: int, seconds: float) -> float:
@@ -34,7 +33,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's own)")
     args = parser.parse_args(argv)
     if args.threads is not None:
-        torch.set_num_threads(args.threads)
+        set_threads(args.threads)
 
     dev = gpu.device() if args.device is None else args.device
     print(f"measured on  {gpu.describe_device(dev)}")

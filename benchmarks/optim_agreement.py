@@ -1,22 +1,16 @@
 """How closely dlcourse.optim follows torch.optim: max |ours - torch's| per optimiser and option.
 
 Each row runs 200 steps in float64 from the same start, on the non-convex loss of
-tests/test_optim.py (a tanh MLP on badly scaled data plus a Rosenbrock ravine, in two
-parameter groups with different learning rates), and takes the largest difference over
-all parameters and all steps.  The tests require at most 1e-9.
+tests/optim_cases.py, which tests/test_optim.py also runs (a tanh MLP on badly scaled data
+plus a Rosenbrock ravine, in two parameter groups with different learning rates), and takes
+the largest difference over all parameters and all steps.  The tests require at most 1e-9.
 
-Run: ``.venv/bin/python benchmarks/optim_agreement.py``.
+Run from the repository: ``.venv/bin/python -m benchmarks.optim_agreement``.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-
-from test_optim import CASES, STEPS, TOLERANCE, max_difference  # noqa: E402
+from tests.optim_cases import CASES, STEPS, TOLERANCE, max_difference
 
 
 def main() -> None:

@@ -10,13 +10,13 @@ Run: ``.venv/bin/python benchmarks/training_memory.py``.
 
 from __future__ import annotations
 
-import time
 from typing import Callable, List, Tuple
 
 import torch
 from torch import nn
 
 from dlcourse.calc.training_memory import format_bytes, training_memory
+from dlcourse.hardware.timing import Stopwatch
 from dlcourse.models import resnet50
 
 
@@ -45,15 +45,14 @@ def main() -> None:
             ("ResNet-50, batch 256 of 3x224x224", resnet50(), (256, 3, 224, 224), torch.float32),
         ]
     for name, model, size, dtype in cases:
-        start = time.perf_counter()
-        memory = training_memory(model, size, optimizer="adam", dtype=dtype)
-        cold = time.perf_counter() - start
+        with Stopwatch() as cold:
+            memory = training_memory(model, size, optimizer="adam", dtype=dtype)
         warm = []
         for _ in range(3):
-            start = time.perf_counter()
-            training_memory(model, size, optimizer="adam", dtype=dtype)
-            warm.append(time.perf_counter() - start)
-        print(f"{name}: {cold:.2f} s first call, {min(warm):.2f} s warm; params {memory.params // 4:,}; "
+            with Stopwatch() as watch:
+                training_memory(model, size, optimizer="adam", dtype=dtype)
+            warm.append(watch.seconds)
+        print(f"{name}: {cold.seconds:.2f} s first call, {min(warm):.2f} s warm; params {memory.params // 4:,}; "
               f"activations {format_bytes(memory.activations)}; total with Adam {format_bytes(memory.total)}")
 
 

@@ -16,7 +16,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def run(capsys, *argv):
-    code = main(list(argv))
+    """(exit status, stdout, stderr): main's return value, or the status it exits with (2 for a bad input)."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exit:
+        code = exit.code
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -1,5 +1,5 @@
-"""dlcourse.hardware.gpu: device choice, timing on a fake clock, FLOP and byte counts by hand, the roofline,
-published peaks."""
+"""dlcourse.hardware.gpu, device and timing: device choice, threads, timing on a fake clock, FLOP and byte counts
+by hand, the roofline, published peaks."""
 
 import re
 from types import SimpleNamespace
@@ -9,6 +9,8 @@ import torch
 from torch import nn
 
 from dlcourse.hardware import gpu
+from dlcourse.hardware.device import pick_device, set_threads, torch_threads
+from dlcourse.hardware.timing import Stopwatch
 from dlcourse.lessons.gpus import roofline_figure
 from dlcourse.models import build
 
@@ -57,7 +59,56 @@ def test_describe_device_counts_the_cpus_threads():
     assert f"torch uses {torch.get_num_threads()}" in text
 
 
+@pytest.mark.parametrize("choice, cuda, expected", [
+    ("auto", False, "cpu"), ("cpu", True, "cpu"), ("auto", True, "cuda:1"), ("cuda", True, "cuda:1"),
+])
+def test_pick_device_gives_a_local_rank_its_own_gpu_or_the_cpu(monkeypatch, choice, cuda, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)     # never for a process group
+    assert pick_device(1, choice) == torch.device(expected)
+
+
+def test_pick_device_refuses_what_it_cannot_give(monkeypatch):
+    with pytest.raises(ValueError, match="device must be 'auto', 'cpu' or 'cuda', got 'gpu'"):
+        pick_device(0, "gpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="torch sees no GPU"):
+        pick_device(0, "cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ValueError, match="local rank 1 has no GPU: only 1 visible"):
+        pick_device(1, "auto")
+
+
+def test_set_threads_is_checked_and_torch_threads_restores(monkeypatch):
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads must be a positive int, got 0"):
+        set_threads(0)
+
+
 # --- timing ---------------------------------------------------------------------------------------------------
+
+def test_stopwatch_times_a_block_and_waits_for_the_device(monkeypatch):
+    clock, syncs = FakeClock(), []
+    monkeypatch.setattr(gpu.time, "perf_counter", clock)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda dev=None: syncs.append(dev))
+    with Stopwatch("cuda") as watch:
+        clock.now += 0.25
+        assert watch.seconds == 0.25            # the time so far, while it runs
+        clock.now += 0.5
+    clock.now += 10.0
+    assert watch.seconds == 0.75                 # stopped with the block
+    assert len(syncs) == 3                       # at the start, at the reading while it ran, at the stop
+    plain = Stopwatch().start()
+    clock.now += 2.0
+    assert plain.seconds == 2.0 and len(syncs) == 3   # no device: nothing to wait for
+    with pytest.raises(RuntimeError, match="never started"):
+        _ = Stopwatch().seconds
+
 
 def test_time_it_warms_up_then_times_each_repeat_on_a_fake_clock(monkeypatch):
     clock = FakeClock()

@@ -29,6 +29,17 @@ def test_parameter_counts_equal_the_reference(name, expected):
     assert sum(p.numel() for p in model.parameters()) == expected
 
 
+def test_one_registry_lists_every_model_and_build_reads_it():
+    assert list(models.MODELS) == list(REFERENCE_PARAMS)            # every model, oldest first
+    for key, info in models.MODELS.items():
+        assert info.key == key and info.builder is getattr(models, key)
+        model = models.build(key, device="meta")
+        assert not model.training
+        assert tuple(model(torch.empty(1, *info.input_shape, device="meta")).shape)[0] == 1
+    with pytest.raises(ValueError, match="unknown model 'lenet6'; known: lenet5, alexnet"):
+        models.build("lenet6")
+
+
 def test_googlenet_auxiliary_classifiers():
     model = build_on_meta("googlenet", aux_classifiers=True)
     # each auxiliary head: 1x1 conv to 128 (no bias) + batch norm, FC 2048 -> 1024, FC 1024 -> 1000

@@ -116,6 +116,22 @@ def test_print_command_prints_the_torchrun_line(capsys):
         "torchrun --standalone --nproc_per_node 4 -m dlcourse.hardware.parallel --steps 5 --batch 64")
 
 
+@pytest.mark.parametrize("argv, status, message", [
+    (["--steps", "0"], 2, "steps must be at least 1, got 0"),                       # a bad input
+    (["--print-command", "0"], 2, "need at least one process, got 0"),
+    (["--device", "gpu"], 2, "argument --device: invalid choice: 'gpu'"),
+    (["--steps", "2", "--batch", "2000", "--device", "cpu"], 1, "more than the 1024 samples"),   # the work fails
+])
+def test_command_line_errors_are_one_line_with_exit_status_2_or_1(capsys, argv, status, message):
+    try:
+        code = parallel.main(argv)
+    except SystemExit as exit:
+        code = exit.code
+    err = capsys.readouterr().err
+    assert code == status and err.count("\n") == 1
+    assert err.startswith("dlcourse.hardware.parallel: error: ") and message in err
+
+
 def test_wrong_sizes_are_refused_with_a_reason():
     with pytest.raises(ValueError, match="does not split into 3"):
         TrainConfig(batch=64, accumulate=3)

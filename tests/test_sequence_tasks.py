@@ -9,7 +9,6 @@ from matplotlib.figure import Figure
 from dlcourse.lessons.recurrent import (
     SequenceClassifier,
     SequenceRun,
-    accuracy,
     first_symbol_task,
     gradient_norms_figure,
     lstm_cell_figure,
@@ -17,6 +16,7 @@ from dlcourse.lessons.recurrent import (
     train_sequence_models,
     unrolled_rnn_figure,
 )
+from dlcourse.training import accuracy, error_rate, predictions
 
 
 def test_first_symbol_task_shapes_and_labels_by_construction():
@@ -113,6 +113,15 @@ def test_classifier_rejects_bad_arguments():
 def test_accuracy_counts_matches():
     logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, 1.0], [0.0, 5.0]])
     assert accuracy(torch.nn.Identity(), logits, torch.tensor([0, 1, 1, 0])) == 0.5
+    assert error_rate(torch.nn.Identity(), logits, torch.tensor([0, 1, 1, 1])) == 0.25
+
+
+def test_predictions_are_made_in_evaluation_mode_without_gradients():
+    model = torch.nn.Sequential(torch.nn.Dropout(0.99), torch.nn.Identity()).train()
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]], requires_grad=True)
+    predicted = predictions(model, logits)
+    assert predicted.tolist() == [0, 1] and not predicted.requires_grad   # dropout off: the logits as they are
+    assert not model.training
 
 
 def test_training_returns_curves_of_the_right_length_and_is_deterministic():

@@ -15,7 +15,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from dlcourse.book import editions, translations
+from dlcourse.book import editions, pdf, translations
 
 REPO = Path(__file__).resolve().parents[1]
 LOCALES = REPO / "locales" / "vi" / "LC_MESSAGES"
@@ -124,8 +124,10 @@ def test_check_reads_the_templates_and_catalogues_of_every_page(tmp_path, capsys
 
 
 def test_check_without_templates_says_what_to_run(tmp_path, capsys):
-    assert translations.main(["check", "--templates", str(tmp_path / "none")]) == 2
-    assert "python -m dlcourse.book.editions gettext" in capsys.readouterr().err
+    assert translations.main(["check", "--templates", str(tmp_path / "none")]) == 1      # the check cannot be made
+    err = capsys.readouterr().err
+    assert err.startswith("dlcourse.book.translations: error: no message templates") and err.count("\n") == 1
+    assert "python -m dlcourse.book.editions gettext" in err
 
 
 def test_an_unreadable_catalogue_is_an_error_that_names_it(tmp_path):
@@ -219,3 +221,13 @@ def test_the_vietnamese_catalogues_use_the_terms_the_glossary_chose():
                     if message.id and re.search(pattern, message.string or "", flags=re.I):
                         found.append((path.stem, term, message.string[:60]))
     assert found == []
+
+
+@pytest.mark.parametrize("module, argv", [(editions, ["singlehtml", "en", "fr"]), (pdf, ["fr"]),
+                                          (translations, ["verify"])])
+def test_a_bad_input_is_one_line_on_stderr_and_exit_status_2(module, argv, capsys):
+    with pytest.raises(SystemExit) as exit:
+        module.main(argv)
+    err = capsys.readouterr().err
+    assert exit.value.code == 2 and err.count("\n") == 1
+    assert err.startswith(f"{module.__name__}: error: ")

@@ -31,6 +31,8 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from dlcourse.command_line import CommandLine
+
 LANGUAGES: Dict[str, str] = {"en": "English", "vi": "Tiếng Việt"}
 """The editions, by language code, with the name a reader of that language knows."""
 
@@ -75,6 +77,19 @@ def site_dir(language: str, root: Path = ROOT) -> Path:
 def _check_language(language: str) -> None:
     if language not in LANGUAGES:
         raise ValueError(f"unknown edition {language!r}: expected one of {', '.join(LANGUAGES)}")
+
+
+def edition(language: str) -> str:
+    """An edition named on a command line (argparse's ``type``): its language code, or argparse's refusal.
+
+    >>> edition("vi")
+    'vi'
+    """
+    try:
+        _check_language(language)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return language
 
 
 def build(builder: str, language: str, root: Path = ROOT, warnings_are_errors: bool = True) -> Path:
@@ -139,9 +154,11 @@ def publish(language: str, root: Path = ROOT) -> Path:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlcourse.book.editions", description=__doc__.split("\n")[0])
+    """Build what the command line asks; exit status 2 for a bad input, 1 when a build fails (one line on stderr)."""
+
+    parser = CommandLine(prog="python -m dlcourse.book.editions", description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=["vi", "gettext", "singlehtml"], help="what to build")
-    parser.add_argument("languages", nargs="*", default=["en", "vi"],
+    parser.add_argument("languages", nargs="*", type=edition, default=["en", "vi"],
                         help="the editions, for singlehtml (default: en vi)")
     args = parser.parse_args(argv)
     done: List[Path] = []
@@ -155,8 +172,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             for language in args.languages:
                 done.append(build("singlehtml", language))
     except (RuntimeError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return parser.fail(exc)
     for path in done:
         print(f"built {path.relative_to(ROOT)}")
     return 0

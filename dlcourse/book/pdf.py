@@ -14,12 +14,12 @@ Chromium also writes the PDF's outline (bookmarks) from the headings.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from dlcourse.book.editions import LANGUAGES, ROOT, output_dir
+from dlcourse.book.editions import LANGUAGES, ROOT, edition, output_dir
+from dlcourse.command_line import CommandLine
 
 CHROMIUM = Path("/usr/bin/chromium")
 """Debian's Chromium, which the course drives with Playwright (it never downloads a browser)."""
@@ -139,16 +139,18 @@ def print_edition(language: str, root: Path = ROOT) -> Path:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlcourse.book.pdf", description=__doc__.split("\n")[0])
-    parser.add_argument("languages", nargs="*", default=list(LANGUAGES), help="editions (default: en vi)")
+    """Print the editions asked for; exit status 2 for a bad input, 1 when one cannot be printed (one line
+    on stderr)."""
+
+    parser = CommandLine(prog="python -m dlcourse.book.pdf", description=__doc__.split("\n")[0])
+    parser.add_argument("languages", nargs="*", type=edition, default=list(LANGUAGES), help="editions (default: en vi)")
     args = parser.parse_args(argv)
     written: List[Path] = []
     try:
         for language in args.languages:
             written.append(print_edition(language))
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return parser.fail(exc)
     for path in written:
         print(f"wrote {path.relative_to(ROOT)}")
     return 0

@@ -24,7 +24,6 @@ instead of drifting.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import re
 import sys
@@ -36,6 +35,7 @@ from typing import List, Optional, Sequence
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
+from dlcourse.command_line import CommandLine
 from dlcourse.vietnamese.writing import vietnamese_math, vietnamese_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -226,7 +226,10 @@ def check(templates: Path, locales: Path, language: str = "vi") -> List[PageRepo
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlcourse.book.translations", description=__doc__.split("\n")[0])
+    """Check the catalogues: exit status 0 when every page is translated, 1 when one is not or the check cannot
+    be made (its reason in one line on stderr), 2 for a bad input."""
+
+    parser = CommandLine(prog="python -m dlcourse.book.translations", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["check"])
     parser.add_argument("--language", default="vi")
     parser.add_argument("--templates", type=Path, default=ROOT / "_build" / "gettext")
@@ -236,8 +239,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         reports = check(args.templates, args.locales, args.language)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return parser.fail(exc)
     print(f"Translation of the book into {args.language!r}, page by page:")
     for report in reports:
         print(report.line())

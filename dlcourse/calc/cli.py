@@ -1,11 +1,14 @@
-"""``dlcourse-calc``: shapes, parameters, MACs and memory of a network typed on the command line."""
+"""``dlcourse-calc``: shapes, parameters, MACs and memory of a network typed on the command line.
+
+Whatever goes wrong is said the package's one way (``dlcourse.command_line``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from dlcourse.calc.network import Network
 from dlcourse.calc.report import batch_totals, format_table
@@ -13,6 +16,7 @@ from dlcourse.calc.sizes import conv_output_size
 from dlcourse.calc.spec import SpecError, parse_layer, parse_shape, parse_size
 from dlcourse.calc.torch_network import to_torch
 from dlcourse.calc.training_memory import OPTIMIZER_STATE_BUFFERS, format_training_memory, training_memory
+from dlcourse.command_line import CommandLine
 
 EXAMPLES = """\
 examples:
@@ -37,24 +41,25 @@ sizes may be KxK pairs: k3x5. MACs exclude bias additions; FLOPs = 2 x MACs.
 
 
 class UsageError(ValueError):
-    """A mistake on the command line, reported in one line with exit code 2."""
+    """A mistake on the command line (a bad input), reported in one line with exit status 2."""
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of ``dlcourse-calc``; returns the exit code."""
+    """Entry point of ``dlcourse-calc``; returns the exit status, or exits with 2 and one line on stderr for a
+    bad input."""
     args = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
     try:
         if args and args[0] == "size":
             print(_one_size(args[1:]))
             return 0
-        return _table(args)
+        return _table(parser, args)
     except (UsageError, SpecError, ValueError) as error:
-        print(f"dlcourse-calc: error: {error}", file=sys.stderr)
-        return 2
+        parser.error(str(error))
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> CommandLine:
+    parser = CommandLine(
         prog="dlcourse-calc",
         description="Shapes, parameters, MACs/FLOPs and memory of a network, per sample.",
         epilog=EXAMPLES,
@@ -72,9 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _table(argv: List[str]) -> int:
-    parser = _parser()
-    parser.error = _raise_usage  # type: ignore[method-assign]
+def _table(parser: argparse.ArgumentParser, argv: List[str]) -> int:
     options = parser.parse_args(argv)
     specs: List[str] = []
     input_text = options.input
@@ -121,10 +124,6 @@ def _table(argv: List[str]) -> int:
     return 0
 
 
-def _raise_usage(message: str) -> None:
-    raise UsageError(message + " (see dlcourse-calc --help)")
-
-
 def _read_file(path: str, input_text: Optional[str]) -> tuple:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -146,7 +145,7 @@ def _read_file(path: str, input_text: Optional[str]) -> tuple:
 def _one_size(words: List[str]) -> int:
     """``size N kK [sS] [pP] [dD] [ceil]`` -> one output size (the words are read by ``spec.parse_size``)."""
     try:
-        options = parse_size(" ".join(words))
+        options: Dict[str, Any] = parse_size(" ".join(words))
     except SpecError as error:
         raise UsageError(f"size {error} (usage: dlcourse-calc size N kK [sS] [pP] [dD] [ceil], "
                          "e.g. size 57 k2 s2 p2)") from None

@@ -1,7 +1,7 @@
 """Small ipywidgets explorers for the chapters.
 
 In Jupyter an explorer is interactive.  When the book is built (the book's extension,
-``book/_ext/book_fixes.py``, sets ``DLCOURSE_BOOK_BUILD=1`` for however it is built)
+``book/_ext/offline_pages.py``, sets ``DLCOURSE_BOOK_BUILD=1`` for however it is built)
 there is no kernel behind the page, so an explorer returns its default figure instead:
 the static page shows a complete picture, never an empty widget box, and nothing is
 fetched from a CDN.

@@ -17,17 +17,17 @@ def progress_range(total: int, desc: str, unit: str = "epoch", progress: bool = 
     [0, 1, 2]
     """
     import sys
-    import time
 
     from tqdm import tqdm
 
     from dlcourse.display.notebook import is_book_build
+    from dlcourse.hardware.timing import Stopwatch
 
     live = progress and not is_book_build()
-    start = time.perf_counter()
+    watch = Stopwatch().start()
     yield from tqdm(range(total), desc=desc, unit=unit, file=sys.stdout, disable=not live, ncols=80)
     if progress and not live:
-        print(tqdm.format_meter(total, total, time.perf_counter() - start, ncols=80, prefix=desc, unit=unit))
+        print(tqdm.format_meter(total, total, watch.seconds, ncols=80, prefix=desc, unit=unit))
 
 
 def is_book_build() -> bool:

@@ -11,9 +11,31 @@ from __future__ import annotations
 from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from dlcourse.display.inline_figures import inline_figure
+
+
+def two_panel_figure(xlabel: str, ylabels: Tuple[str, str] = ("", ""),
+                     figsize: Tuple[float, float] = (9, 3.4)) -> Tuple[Figure, Axes, Axes]:
+    """A figure of two panels side by side over the same x quantity: (figure, left axes, right axes).
+
+    Both panels get ``xlabel`` and a light grid, each its own y label: what every two-panel
+    figure of the book shares (two panels because their y quantities have different units
+    and ranges).  The caller draws, adds what is particular to it and calls ``tight_layout``.
+
+    >>> fig, left, right = two_panel_figure("epoch", ("loss", "accuracy (%)"))
+    >>> [(ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes]
+    [('epoch', 'loss'), ('epoch', 'accuracy (%)')]
+    """
+    fig = Figure(figsize=figsize)
+    left, right = fig.subplots(1, 2)
+    for ax, ylabel in zip((left, right), ylabels):
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    return fig, left, right
 
 
 def _label_axes(ax, title: str, xlabel: str, ylabel: str, logy: bool = False) -> None:
@@ -68,15 +90,9 @@ def loss_and_accuracy_figure(x: Sequence[float], loss: Sequence[float], accuracy
     """
     if not (len(x) == len(loss) == len(accuracy)):
         raise ValueError(f"x, loss and accuracy must have the same length, got {len(x)}, {len(loss)}, {len(accuracy)}")
-    fig = Figure(figsize=(9, 3.4))
-    left, right = fig.subplots(1, 2)
+    fig, left, right = two_panel_figure(xlabel, ("training loss (cross-entropy)", "test accuracy (%)"))
     left.plot(x, loss, linewidth=2, color="#d62728")
-    left.set_ylabel("training loss (cross-entropy)")
     right.plot(x, [100 * a for a in accuracy], linewidth=2, color="#1f77b4")
-    right.set_ylabel("test accuracy (%)")
-    for ax in (left, right):
-        ax.set_xlabel(xlabel)
-        ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
@@ -101,8 +117,7 @@ def function_and_derivative_figure(
     """
     if functions.keys() != derivatives.keys():
         raise ValueError("functions and derivatives must name the same functions")
-    fig = Figure(figsize=(9, 3.4))
-    left, right = fig.subplots(1, 2)
+    fig, left, right = two_panel_figure("x")
     styles = styles or {}
     for name in functions:
         style = styles.get(name, "-")
@@ -113,8 +128,6 @@ def function_and_derivative_figure(
     for ax in (left, right):
         ax.axhline(0, color="black", linewidth=0.6)
         ax.axvline(0, color="black", linewidth=0.6)
-        ax.grid(alpha=0.3)
-        ax.set_xlabel("x")
     left.legend(fontsize=8)
     if title:
         fig.suptitle(title)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
+from dlcourse.command_line import CommandLine
 from dlcourse.exam.generator import generate
 from dlcourse.exam.render import FORMATS, LANGUAGES, render
 
@@ -14,7 +14,8 @@ EXTENSIONS = {"md": "md", "html": "html", "pdf-md": "pdf.md"}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
+    """Write the exams and keys; exit status 2 for a bad input, 1 when they cannot be written (one line on stderr)."""
+    parser = CommandLine(
         prog="python -m dlcourse.exam",
         description="Write an exam in the style of the book's worked exam and a separate answer key.",
         epilog="example: python -m dlcourse.exam --seed 1 --variants 40 --lang vi --format html --out exams/",
@@ -26,16 +27,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--variants", type=int, default=1, help="write this many exams, seeds SEED, SEED+1, ...")
     parser.add_argument("--out", type=Path, default=Path("exams"), help="folder for the files (created if missing)")
     args = parser.parse_args(argv)
+    if args.lang not in LANGUAGES or args.format not in FORMATS:
+        parser.error(f"--lang must be one of {', '.join(LANGUAGES)} and --format one of {', '.join(FORMATS)}; "
+                     f"got {args.lang!r} and {args.format!r}")
+    if args.variants < 1:
+        parser.error(f"--variants must be at least 1, got {args.variants}")
     try:
-        if args.lang not in LANGUAGES or args.format not in FORMATS:
-            raise ValueError(f"--lang must be one of {', '.join(LANGUAGES)} and --format one of {', '.join(FORMATS)}; "
-                             f"got {args.lang!r} and {args.format!r}")
-        if args.variants < 1:
-            raise ValueError(f"--variants must be at least 1, got {args.variants}")
         written = write(args.seed, args.variants, args.lang, args.format, args.out)
     except (ValueError, OSError) as error:
-        print(f"dlcourse.exam: error: {error}", file=sys.stderr)
-        return 2
+        return parser.fail(error)
     for path in written:
         print(path)
     return 0

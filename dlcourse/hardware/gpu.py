@@ -1,8 +1,11 @@
-"""What a device can do, measured and published: timing, matmul FLOP/s, memory bandwidth, the roofline.
+"""What a device can do, measured and published: matmul FLOP/s, memory bandwidth, the roofline.
 
 Every measurement names the machine it ran on (``describe_device``), so a page built on a
 laptop's CPU never passes for a GPU figure.  ``PUBLISHED_GPUS`` holds vendors' peak figures,
-labelled with their sources; they are data to compare with, never measurements.
+labelled with their sources; they are data to compare with, never measurements.  The device
+is chosen and described in ``dlcourse.hardware.device`` and timed in
+``dlcourse.hardware.timing``; their ``device``, ``describe_device``, ``time_it``, ``Timing``
+and ``synchronize`` are also names of this module, which the GPU chapter calls.
 
 >>> dev = torch.device("cpu")
 >>> describe_device(dev).startswith("CPU: ")
@@ -15,219 +18,26 @@ True
 from __future__ import annotations
 
 import math
-import os
-import platform
-import statistics
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
 
+# device, describe_device, Timing, time_it and synchronize are this module's names too (the chapter calls gpu.device())
+from dlcourse.hardware.device import DeviceLike, as_device
+from dlcourse.hardware.device import describe_device as describe_device
+from dlcourse.hardware.device import device as device
+from dlcourse.hardware.timing import Stopwatch, check_budget
+from dlcourse.hardware.timing import Timing as Timing
+from dlcourse.hardware.timing import synchronize as synchronize
+from dlcourse.hardware.timing import time_it as time_it
 from dlcourse.validation import checked_int
 
-DeviceLike = Union[torch.device, str]
 DtypeLike = Union[torch.dtype, str]
 
 DTYPES: Dict[str, torch.dtype] = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-
-
-
-# --- which device ----------------------------------------------------------------------------------------------
-
-def device() -> torch.device:
-    """The best device here: CUDA, then Apple's MPS, then the CPU.
-
-    >>> device().type in {"cuda", "mps", "cpu"}
-    True
-    """
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def describe_device(dev: Optional[DeviceLike] = None) -> str:
-    """A human description of ``dev`` (default: ``device()``), to print beside every measurement.
-
-    A GPU is named by its driver; a CPU by its model, with its cores, its hardware threads and
-    the threads torch uses.
-
-    >>> text = describe_device("cpu")
-    >>> text.startswith("CPU: ") and "threads" in text
-    True
-    """
-    dev = _as_device(dev)
-    if dev.type == "cuda":
-        index = dev.index if dev.index is not None else torch.cuda.current_device()
-        props = torch.cuda.get_device_properties(index)
-        return (f"GPU: {torch.cuda.get_device_name(index)} (CUDA device {index}, "
-                f"{props.total_memory / 2**30:.0f} GiB)")
-    if dev.type == "mps":
-        return f"GPU: Apple silicon via MPS ({platform.machine()}, {_cpu_model()})"
-    if dev.type == "cpu":
-        cores, threads = _cpu_counts()
-        cores_text = f"{cores} cores, " if cores is not None else ""
-        return f"CPU: {_cpu_model()} ({cores_text}{threads} threads; torch uses {torch.get_num_threads()})"
-    return f"{dev.type} device"
-
-
-def _as_device(dev: Optional[DeviceLike]) -> torch.device:
-    if dev is None:
-        return device()
-    try:
-        return torch.device(dev)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(f"unknown device {dev!r}: expected 'cpu', 'cuda', 'cuda:0', 'mps' or a torch.device "
-                         f"({error})") from None
-
-
-def _cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (Linux), else what ``platform`` knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                key, _, value = line.partition(":")
-                if key.strip() in {"model name", "Model", "Hardware"} and value.strip():
-                    return value.strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
-def _cpu_counts() -> Tuple[Optional[int], int]:
-    """(physical cores or None if unknown, hardware threads this process may use)."""
-    try:
-        threads = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS and Windows have no sched_getaffinity
-        threads = os.cpu_count() or 1
-    cores = set()
-    physical = "0"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                key, _, value = line.partition(":")
-                if key.strip() == "physical id":
-                    physical = value.strip()
-                elif key.strip() == "core id":
-                    cores.add((physical, value.strip()))
-    except OSError:
-        pass
-    return (len(cores) or None), threads
-
-
-# --- timing -----------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Timing:
-    """Seconds per call of a timed function, one sample per repeat, and where it ran.
-
-    >>> t = Timing((0.3, 0.1, 0.2), "CPU: test")
-    >>> t.median, t.min, t.max, round(t.spread, 12)
-    (0.2, 0.1, 0.3, 0.2)
-    """
-
-    samples: Tuple[float, ...]
-    device: str
-
-    @property
-    def median(self) -> float:
-        """The median sample: the figure to report (robust to a slow outlier)."""
-        return statistics.median(self.samples)
-
-    @property
-    def min(self) -> float:
-        """The fastest sample."""
-        return min(self.samples)
-
-    @property
-    def max(self) -> float:
-        """The slowest sample."""
-        return max(self.samples)
-
-    @property
-    def spread(self) -> float:
-        """max - min, in seconds: how much the samples disagree."""
-        return self.max - self.min
-
-
-def synchronize(dev: DeviceLike) -> None:
-    """Wait until every kernel queued on ``dev`` has finished (nothing to wait for on the CPU).
-
-    >>> synchronize("cpu")
-    """
-    dev = _as_device(dev)
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-    elif dev.type == "mps":
-        mps = getattr(torch, "mps", None)
-        if mps is not None and hasattr(mps, "synchronize"):
-            mps.synchronize()
-
-
-def time_it(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, device: DeviceLike = "cpu",
-            budget_s: Optional[float] = None) -> Timing:
-    """Time ``fn()``: ``warmup`` calls not timed, then ``repeats`` timed calls.
-
-    ``device`` is where ``fn``'s work runs.  A GPU runs kernels asynchronously, so on CUDA each
-    call is timed with CUDA events and the device is synchronised before reading them; on MPS
-    the device is synchronised before the clock is read; on the CPU ``time.perf_counter`` times
-    each call.
-
-    ``budget_s`` caps the wall-clock time: once the calls so far (warm-up included) have used
-    it, no further call starts.  At least one call is timed, so a single call longer than the
-    budget still overruns it: probe with a small case first (``matmul_throughput`` does).
-    ``Timing.samples`` then holds fewer than ``repeats`` samples.
-
-    >>> timing = time_it(lambda: torch.ones(100).sum(), repeats=4, warmup=2)
-    >>> len(timing.samples), timing.device.startswith("CPU")
-    (4, True)
-    >>> import time
-    >>> len(time_it(lambda: time.sleep(0.02), repeats=100, warmup=0, budget_s=0.05).samples) < 100
-    True
-    """
-    if not callable(fn):
-        raise ValueError(f"time_it needs a function of no arguments, got {type(fn).__name__}")
-    checked_int("repeats", repeats, minimum=1)
-    checked_int("warmup", warmup, minimum=0)
-    _check_budget(budget_s)
-    dev = _as_device(device)
-    begun = time.perf_counter()
-
-    def over_budget() -> bool:
-        return budget_s is not None and time.perf_counter() - begun >= budget_s
-
-    for _ in range(warmup):
-        if over_budget():
-            break
-        fn()
-    synchronize(dev)
-    samples: List[float] = []
-    for _ in range(repeats):
-        if samples and over_budget():
-            break
-        if dev.type == "cuda":
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            fn()
-            end.record()
-            torch.cuda.synchronize(dev)
-            samples.append(start.elapsed_time(end) / 1000.0)  # milliseconds -> seconds
-        else:
-            start_s = time.perf_counter()
-            fn()
-            synchronize(dev)
-            samples.append(time.perf_counter() - start_s)
-    return Timing(tuple(samples), describe_device(dev))
-
-
-def _check_budget(budget_s: object) -> None:
-    if budget_s is not None and (isinstance(budget_s, bool) or not isinstance(budget_s, (int, float))
-                                 or not budget_s > 0 or math.isinf(budget_s)):
-        raise ValueError(f"budget_s must be a positive number of seconds (or None for no limit), got {budget_s!r}")
 
 
 # --- measured: matmul FLOP/s and memory bandwidth ---------------------------------------------------------------
@@ -316,8 +126,8 @@ def matmul_throughput(
     names = [dtype_name(dtype) for dtype in dtypes]
     if not names:
         raise ValueError("matmul_throughput needs at least one dtype, e.g. dtypes=('float32', 'bfloat16')")
-    _check_budget(budget_s)
-    dev = _as_device(device)
+    check_budget(budget_s)
+    dev = as_device(device)
     begun = time.perf_counter()
     results = []
     for index, name in enumerate(names):
@@ -364,11 +174,9 @@ def _matmul_sizes(sizes: Sequence[int], name: str, dev: torch.device, repeats: i
 def _one_call_seconds(n: int, name: str, dev: torch.device) -> float:
     """Seconds of one n x n product in dtype ``name`` (the first call, untimed by ``time_it``)."""
     a = torch.randn(n, n, device=dev).to(DTYPES[name])
-    synchronize(dev)
-    start = time.perf_counter()
-    torch.mm(a, a)
-    synchronize(dev)
-    return max(time.perf_counter() - start, 1e-9)
+    with Stopwatch(dev) as watch:
+        torch.mm(a, a)
+    return max(watch.seconds, 1e-9)
 
 
 def slowdown(results: Sequence[MatmulResult], dtype: DtypeLike, reference: DtypeLike = "float32") -> Optional[float]:
@@ -438,7 +246,7 @@ def memory_bandwidth(
     (2097152, True)
     """
     checked_int("nbytes", nbytes, unit="bytes to copy, e.g. 128 * 2**20")
-    dev = _as_device(device)
+    dev = as_device(device)
     source = torch.ones(nbytes, dtype=torch.uint8, device=dev)
     target = torch.empty_like(source)
     timing = time_it(lambda: target.copy_(source), repeats=repeats, warmup=warmup, device=dev, budget_s=budget_s)

@@ -64,6 +64,9 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
+from dlcourse.command_line import CommandLine
+from dlcourse.hardware.device import DEVICE_CHOICES, check_choice, pick_device, set_threads
+from dlcourse.hardware.timing import Stopwatch, check_budget
 from dlcourse.models.small import mlp
 
 Event = Tuple[int, str, int, float, float]   # (stage, "F" or "B", micro-batch, start, end)
@@ -103,8 +106,7 @@ class TrainConfig:
             raise ValueError(f"batch {self.batch} does not split into {self.accumulate} equal micro-batches")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+        check_choice(self.device)
 
 
 @dataclass
@@ -138,21 +140,6 @@ def make_dataset(samples: int, features: int, classes: int, seed: int = 0) -> Te
     x = torch.randn(samples, features, generator=generator)
     teacher = torch.randn(features, classes, generator=generator)
     return TensorDataset(x, (x @ teacher).argmax(dim=1))
-
-
-def pick_device(local_rank: int = 0, device: str = "auto") -> torch.device:
-    """The device of the process with this local rank: its own GPU if there is one, else the CPU.
-
-    >>> pick_device(0, "cpu")
-    device(type='cpu')
-    """
-    if device == "cpu" or (device == "auto" and not torch.cuda.is_available()):
-        return torch.device("cpu")
-    if not torch.cuda.is_available():
-        raise ValueError("device 'cuda' asked for, but torch sees no GPU")
-    if local_rank >= torch.cuda.device_count():
-        raise ValueError(f"local rank {local_rank} has no GPU: only {torch.cuda.device_count()} visible")
-    return torch.device("cuda", local_rank)
 
 
 def backend_for(device: torch.device) -> str:
@@ -202,7 +189,7 @@ def train(config: TrainConfig) -> RankResult:
         for x, y in loader:
             if len(losses) == config.steps:
                 break
-            start = time.perf_counter()
+            watch = Stopwatch(device).start()
             x, y = x.to(device), y.to(device)
             optimizer.zero_grad()
             total = 0.0
@@ -217,9 +204,7 @@ def train(config: TrainConfig) -> RankResult:
                     loss.backward()
                 total += loss.item()
             optimizer.step()
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            step_seconds.append(time.perf_counter() - start)
+            step_seconds.append(watch.seconds)
             losses.append(total)
         epoch += 1
     weights = {name: tensor.detach().cpu().clone() for name, tensor in model.state_dict().items()}
@@ -252,7 +237,7 @@ def free_port() -> int:
 
 def _spawned(rank: int, world_size: int, port: int, backend: str, threads: int, out: str,
              fn: Callable[..., Any], args: Tuple[Any, ...]) -> None:
-    torch.set_num_threads(threads)
+    set_threads(threads)
     os.environ["LOCAL_RANK"] = str(rank)
     dist.init_process_group(backend, init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size)
     try:
@@ -276,9 +261,7 @@ def run_local(fn: Callable[..., Any], nprocs: int, *args: Any, backend: str = "g
         raise ValueError(f"nprocs must be at least 1, got {nprocs}")
     if backend not in ("gloo", "nccl"):
         raise ValueError(f"backend must be 'gloo' or 'nccl', got {backend!r}")
-    if budget_s is not None and not (isinstance(budget_s, (int, float)) and not isinstance(budget_s, bool)
-                                     and 0 < budget_s < float("inf")):
-        raise ValueError(f"budget_s must be a positive number of seconds (or None for no limit), got {budget_s!r}")
+    check_budget(budget_s)
     with tempfile.TemporaryDirectory(prefix="dlcourse-parallel-") as out:
         context = mp.spawn(_spawned, args=(nprocs, free_port(), backend, threads, out, fn, args), nprocs=nprocs,
                            join=False)
@@ -306,11 +289,10 @@ def train_data_parallel(config: TrainConfig, nprocs: int, budget_s: Optional[flo
 
 def _bucket_sizes(model_name: str, input_size: int) -> List[int]:
     from dlcourse import models
-    from dlcourse.models.cards import INPUTS
 
     torch.manual_seed(0)
-    ddp = DistributedDataParallel(models.build(model_name).eval())
-    sample = torch.randn(1, INPUTS[model_name][0], input_size, input_size)
+    ddp = DistributedDataParallel(models.build(model_name))
+    sample = torch.randn(1, models.model_info(model_name).input_shape[0], input_size, input_size)
     for _ in range(3):      # DDP starts with one bucket and rebuilds them once, in the order gradients arrived
         ddp(sample).sum().backward()
     logged = ddp._get_ddp_logging_data()
@@ -538,34 +520,44 @@ def torchrun_command(nprocs: int, steps: int = 20, batch: int = 64, scale_lr: bo
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Train (on one process, or on this process's share under ``torchrun``), or print the torchrun line."""
-    parser = argparse.ArgumentParser(prog="python -m dlcourse.hardware.parallel", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    """Train (on one process, or on this process's share under ``torchrun``), or print the torchrun line.
+
+    Exit status 2 for a bad input, 1 when the training fails, each with one line on stderr.
+    """
+
+    parser = CommandLine(prog="python -m dlcourse.hardware.parallel", description=__doc__,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch", type=int, default=64, help="examples per process and step")
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--scale-lr", action="store_true", help="multiply lr by the number of processes")
     parser.add_argument("--accumulate", type=int, default=1, help="micro-batches per process and step")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     parser.add_argument("--print-command", type=int, metavar="N", help="print the torchrun command for N GPUs")
     args = parser.parse_args(argv)
-    if args.print_command is not None:
-        print(torchrun_command(args.print_command, args.steps, args.batch, args.scale_lr))
-        return 0
-    config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, scale_lr=args.scale_lr,
-                         accumulate=args.accumulate, seed=args.seed, device=args.device)
-    under_torchrun = "WORLD_SIZE" in os.environ
-    if under_torchrun:
-        device = pick_device(int(os.environ.get("LOCAL_RANK", "0")), config.device)
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
-        dist.init_process_group(backend_for(device))
     try:
-        result = train(config)
-    finally:
+        if args.print_command is not None:
+            print(torchrun_command(args.print_command, args.steps, args.batch, args.scale_lr))
+            return 0
+        config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, scale_lr=args.scale_lr,
+                             accumulate=args.accumulate, seed=args.seed, device=args.device)
+    except ValueError as error:
+        parser.error(str(error))
+    under_torchrun = "WORLD_SIZE" in os.environ
+    try:
         if under_torchrun:
-            dist.destroy_process_group()
+            device = pick_device(int(os.environ.get("LOCAL_RANK", "0")), config.device)
+            if device.type == "cuda":
+                torch.cuda.set_device(device)
+            dist.init_process_group(backend_for(device))
+        try:
+            result = train(config)
+        finally:
+            if under_torchrun and dist.is_initialized():
+                dist.destroy_process_group()
+    except (ValueError, RuntimeError) as error:
+        return parser.fail(error)
     if result.rank == 0:
         print(f"{result.world_size} process(es), global batch {config.batch * result.world_size}, lr {result.lr:g}: "
               f"loss {result.losses[0]:.4f} -> {result.losses[-1]:.4f}, {result.steps_per_second:.1f} steps/s")

@@ -18,7 +18,7 @@ from dlcourse.display.notebook import is_book_build
 from dlcourse.display.plots import function_and_derivative_figure
 from dlcourse.hardware.device import torch_threads
 from dlcourse.models.small import mlp
-from dlcourse.training import train_epoch
+from dlcourse.training import error_rate, train_epoch
 
 
 def training_error_curves(
@@ -29,7 +29,7 @@ def training_error_curves(
     Same data, same initial random state, same optimiser (SGD with momentum 0.9) for every
     activation, so the curves differ only by the activation.
     """
-    with torch_threads(1):  # see torch_threads
+    with torch_threads(1):
         x, y = two_spirals(seed=seed)
         curves: Dict[str, List[float]] = {}
         for name, activation in activations.items():
@@ -39,8 +39,7 @@ def training_error_curves(
             errors = []
             for _ in range(epochs):
                 train_epoch(net, optimizer, x, y, batch_size)
-                with torch.no_grad():
-                    errors.append((net(x).argmax(dim=1) != y).float().mean().item())
+                errors.append(error_rate(net, x, y))
             curves[name] = errors
         return curves
 

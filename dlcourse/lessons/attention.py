@@ -25,7 +25,6 @@ Token numbers: 0 is padding, 1 starts the output, 2 + d is the digit d.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -37,6 +36,7 @@ from torch import nn
 from dlcourse.display.explorers import redrawing_output
 from dlcourse.display.inline_figures import inline_figure
 from dlcourse.display.notebook import is_book_build
+from dlcourse.display.plots import two_panel_figure
 from dlcourse.models import GRU, AdditiveAttention, CosineAttention, DotProductAttention, GeneralAttention
 
 PAD, BOS, FIRST_DIGIT = 0, 1, 2
@@ -277,6 +277,7 @@ def train_reversal(score: Optional[str], train: Reversal, test: Reversal, epochs
     """
     from dlcourse.display.notebook import progress_range
     from dlcourse.hardware.device import torch_threads
+    from dlcourse.hardware.timing import Stopwatch
     from dlcourse.training import train_epoch
 
     if epochs < 1:
@@ -288,15 +289,14 @@ def train_reversal(score: Optional[str], train: Reversal, test: Reversal, epochs
         x = torch.cat([train.source, train.decoder_input()], dim=1)
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         losses, accuracies = [], []
-        start = time.perf_counter()
         name = "no attention" if score is None else f"{score} attention"
-        for _ in progress_range(epochs, desc=name, progress=progress):
-            losses.append(train_epoch(wrapped, optimizer, x, train.labels(), batch_size))
-            scores = accuracy_by_length(model, test)
-            counts = [(test.lengths == length).sum().item() * length for length in scores]
-            accuracies.append(sum(d * c for (d, _), c in zip(scores.values(), counts)) / sum(counts))
-        seconds = time.perf_counter() - start
-        return Seq2SeqRun(model, losses, accuracies, scores, seconds)
+        with Stopwatch() as watch:
+            for _ in progress_range(epochs, desc=name, progress=progress):
+                losses.append(train_epoch(wrapped, optimizer, x, train.labels(), batch_size))
+                scores = accuracy_by_length(model, test)
+                counts = [(test.lengths == length).sum().item() * length for length in scores]
+                accuracies.append(sum(d * c for (d, _), c in zip(scores.values(), counts)) / sum(counts))
+        return Seq2SeqRun(model, losses, accuracies, scores, watch.seconds)
 
 
 def alignments(model: Seq2Seq, source: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -350,18 +350,13 @@ def accuracy_by_length_figure(results: Dict[str, Dict[int, Tuple[float, float]]]
     """
     if not results:
         raise ValueError("accuracy_by_length_figure needs at least one model's results")
-    fig = Figure(figsize=(9, 3.4))
-    left, right = fig.subplots(1, 2)
+    fig, left, right = two_panel_figure("string length (digits)", ("digits right (%)", "whole strings right (%)"))
     for name, scores in results.items():
         lengths = sorted(scores)
         left.plot(lengths, [100 * scores[n][0] for n in lengths], marker="o", markersize=3, label=name)
         right.plot(lengths, [100 * scores[n][1] for n in lengths], marker="o", markersize=3, label=name)
-    left.set_ylabel("digits right (%)")
-    right.set_ylabel("whole strings right (%)")
     for ax in (left, right):
-        ax.set_xlabel("string length (digits)")
         ax.set_ylim(-3, 103)
-        ax.grid(alpha=0.3)
         ax.legend(loc="lower left")
     fig.tight_layout()
     return fig
@@ -480,23 +475,19 @@ def saturation_figure(dims: Sequence[int], stats: Dict[str, List[float]], keys: 
     >>> [ax.get_xlabel() for ax in fig.axes]
     ['dimension d', 'dimension d']
     """
-    fig = Figure(figsize=(9, 3.4))
-    left, right = fig.subplots(1, 2)
+    fig, left, right = two_panel_figure("dimension d", ("standard deviation of the scores",
+                                                        f"mean largest weight of {keys}"))
     left.plot(dims, stats["std"], "o-", label=r"$q \cdot k$")
     left.plot(dims, stats["std_scaled"], "s-", label=r"$q \cdot k / \sqrt{d}$")
     left.plot(dims, np.sqrt(dims), ":", color="grey", label=r"$\sqrt{d}$")
     left.set_xscale("log", base=2)
     left.set_yscale("log", base=2)
-    left.set_ylabel("standard deviation of the scores")
     right.plot(dims, stats["max_weight"], "o-", label="unscaled")
     right.plot(dims, stats["max_weight_scaled"], "s-", label="scaled")
     right.axhline(1 / keys, color="grey", linestyle=":", label=f"uniform (1/{keys})")
     right.set_xscale("log", base=2)
     right.set_ylim(0, 1.05)
-    right.set_ylabel(f"mean largest weight of {keys}")
     for ax in (left, right):
-        ax.set_xlabel("dimension d")
-        ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
     return fig

@@ -15,8 +15,9 @@ from torch import nn
 from dlcourse.display.inline_figures import inline_figure
 from dlcourse.display.notebook import progress_range
 from dlcourse.hardware.device import torch_threads
+from dlcourse.hardware.timing import Stopwatch
 from dlcourse.models.small import digits_16x16_cnn
-from dlcourse.training import train_epoch
+from dlcourse.training import accuracy, predictions, train_epoch
 
 
 @dataclass
@@ -45,13 +46,11 @@ def train_digits_cnn(epochs: int = 40, seed: int = 0, batch_size: int = 32, prog
     Prints a progress bar (tqdm) when ``progress``; returns the curves, the test confusion
     matrix (rows: true digit, columns: predicted) and the training time.
     """
-    import time
-
     from dlcourse.data import digits
 
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    with torch_threads(1):  # see torch_threads
+    with torch_threads(1):
         torch.manual_seed(seed)
         x_train, y_train, x_test, y_test = digits(seed=seed)
         model = digits_16x16_cnn()
@@ -59,19 +58,16 @@ def train_digits_cnn(epochs: int = 40, seed: int = 0, batch_size: int = 32, prog
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peak_learning_rate, total_steps=steps)
         losses, accuracies = [], []
-        start = time.perf_counter()
-        for _ in progress_range(epochs, "training", progress=progress):
-            losses.append(train_epoch(model, optimizer, x_train, y_train, batch_size, schedule))
-            model.eval()
-            with torch.no_grad():
-                accuracies.append((model(x_test).argmax(1) == y_test).float().mean().item())
-        seconds = time.perf_counter() - start
-        with torch.no_grad():
-            predicted = model(x_test).argmax(1)
+        with Stopwatch() as watch:
+            for _ in progress_range(epochs, "training", progress=progress):
+                losses.append(train_epoch(model, optimizer, x_train, y_train, batch_size, schedule))
+                accuracies.append(accuracy(model, x_test, y_test))
+        predicted = predictions(model, x_test)
         confusion = torch.zeros(10, 10, dtype=torch.long)
         for true, guess in zip(y_test.tolist(), predicted.tolist()):
             confusion[true, guess] += 1
-        return TrainingRun(model, losses, accuracies, confusion.tolist(), seconds, peak_learning_rate, batch_size)
+        return TrainingRun(model, losses, accuracies, confusion.tolist(), watch.seconds, peak_learning_rate,
+                           batch_size)
 
 
 @inline_figure

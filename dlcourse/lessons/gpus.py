@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dlcourse.display.inline_figures import inline_figure
+from dlcourse.display.plots import two_panel_figure
 from dlcourse.hardware.gpu import RooflinePoint, attainable
 
 
@@ -246,8 +247,8 @@ def scaling_figure(batches: Sequence[int], gpus: Sequence[int], speedup: np.ndar
     speedup, efficiency = np.asarray(speedup, float), np.asarray(efficiency, float)
     if speedup.shape != (len(batches), len(gpus)) or efficiency.shape != speedup.shape:
         raise ValueError(f"speedup and efficiency must be {len(batches)} batches x {len(gpus)} GPU counts")
-    fig = Figure(figsize=(9, 3.6))
-    left, right = fig.subplots(1, 2)
+    fig, left, right = two_panel_figure("batch size", ("speed-up t(1) / t(n)", "efficiency = speed-up / n"),
+                                        figsize=(9, 3.6))
     for j, n in enumerate(gpus):
         colour = f"C{j}"
         left.plot(batches, speedup[:, j], marker="o", color=colour, linewidth=2)
@@ -257,12 +258,9 @@ def scaling_figure(batches: Sequence[int], gpus: Sequence[int], speedup: np.ndar
         right.plot(batches, efficiency[:, j], marker="o", color=colour, linewidth=2, label=f"{n} GPU(s)")
     left.set_ylim(0, max(gpus) + 0.5)
     right.set_ylim(0, 1.1)
-    for ax, ylabel in ((left, "speed-up t(1) / t(n)"), (right, "efficiency = speed-up / n")):
+    for ax in (left, right):
         ax.set_xscale("log", base=2)
         ax.set_xticks(list(batches), [str(b) for b in batches])
-        ax.set_xlabel("batch size")
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3)
     right.legend(fontsize=8, loc="lower right", title="colours, both panels", title_fontsize=8)
     left.set_title("solid: measured; dotted: ideal speed-up n" + ("; dashed: fitted" if fitted_speedup is not None
                                                                   else ""), fontsize=9)

@@ -34,7 +34,7 @@ from torch import nn
 from dlcourse.display.inline_figures import inline_figure
 from dlcourse.hardware.device import torch_threads
 from dlcourse.models.small import digits_8x8_cnn, mlp
-from dlcourse.training import train_epoch
+from dlcourse.training import accuracy, train_epoch
 
 SCHEMES: Tuple[str, ...] = ("naive", "tiny", "xavier", "he")
 
@@ -267,7 +267,7 @@ def scrambled_digits_accuracies(epochs: int = 30, seed: int = 0) -> Dict[str, Tu
 
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    with torch_threads(1):  # see torch_threads
+    with torch_threads(1):
         x_train, y_train, x_test, y_test = digits(size=8, seed=seed)
         shuffle = torch.from_numpy(np.random.default_rng(seed).permutation(64))
 
@@ -291,8 +291,6 @@ def scrambled_digits_accuracies(epochs: int = 30, seed: int = 0) -> Dict[str, Tu
                 optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
                 for _ in range(epochs):
                     train_epoch(model, optimizer, train, y_train, batch_size=32)
-                model.eval()
-                with torch.no_grad():
-                    accuracies.append((model(test).argmax(1) == y_test).float().mean().item())
+                accuracies.append(accuracy(model, test, y_test))
             results[name] = (accuracies[0], accuracies[1])
         return results

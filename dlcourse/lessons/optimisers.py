@@ -25,11 +25,12 @@ from matplotlib.figure import Figure
 from dlcourse.display.explorers import redrawing_output
 from dlcourse.display.inline_figures import inline_figure
 from dlcourse.display.notebook import is_book_build, progress_range
+from dlcourse.display.plots import two_panel_figure
 from dlcourse.hardware.device import torch_threads
 from dlcourse.models.small import digits_8x8_cnn, digits_model
 from dlcourse.optim import make_optimizer
 from dlcourse.second_order import double_well
-from dlcourse.training import train_epoch
+from dlcourse.training import accuracy, error_rate, train_epoch
 from dlcourse.validation import checked_int
 
 Surface = Callable[[torch.Tensor], torch.Tensor]
@@ -169,7 +170,7 @@ def compare_optimizers(model: str, settings: Optional[Dict[str, Dict[str, float]
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if not seeds:
         raise ValueError("compare_optimizers needs at least one seed")
-    with torch_threads(1):  # see torch_threads
+    with torch_threads(1):
         x_train, y_train, x_test, y_test = digits(size=8)
         losses = {name: np.zeros((len(seeds), epochs)) for name in settings}
         accuracies = {name: np.zeros((len(seeds), epochs)) for name in settings}
@@ -182,9 +183,7 @@ def compare_optimizers(model: str, settings: Optional[Dict[str, Dict[str, float]
             optimizer = make_optimizer(name.split(" ")[0], net.parameters(), **options)
             for epoch in range(epochs):
                 losses[name][i, epoch] = train_epoch(net, optimizer, x_train, y_train, batch_size)
-                net.eval()
-                with torch.no_grad():
-                    accuracies[name][i, epoch] = (net(x_test).argmax(1) == y_test).float().mean().item()
+                accuracies[name][i, epoch] = accuracy(net, x_test, y_test)
         return OptimizerComparison(model, settings, losses, accuracies)
 
 
@@ -219,7 +218,7 @@ def alexnet_recipe(epochs: int = 40, seed: int = 0, batch_size: int = 128, lr: f
 
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
-    with torch_threads(1):  # see torch_threads
+    with torch_threads(1):
         x_train, y_train, x_test, y_test = digits(size=8, seed=seed)
         generator = torch.Generator().manual_seed(seed)
         order = torch.randperm(len(x_train), generator=generator)
@@ -235,15 +234,12 @@ def alexnet_recipe(epochs: int = 40, seed: int = 0, batch_size: int = 128, lr: f
         for epoch in progress_range(epochs, desc="AlexNet recipe", progress=progress):
             run.learning_rate.append(optimizer.param_groups[0]["lr"])
             run.train_loss.append(train_epoch(model, optimizer, x_fit, y_fit, batch_size))
-            model.eval()
-            with torch.no_grad():
-                error = (model(x_val).argmax(1) != y_val).float().mean().item()
+            error = error_rate(model, x_val, y_val)
             run.validation_error.append(error)
             schedule.step(error)
             if optimizer.param_groups[0]["lr"] < run.learning_rate[-1]:
                 run.drops.append(epoch + 1)
-        with torch.no_grad():
-            run.test_accuracy = (model(x_test).argmax(1) == y_test).float().mean().item()
+        run.test_accuracy = accuracy(model, x_test, y_test)
         return run
 
 
@@ -260,21 +256,16 @@ def plateau_schedule_figure(train_loss: Sequence[float], validation_error: Seque
     if not (len(train_loss) == len(validation_error) == len(learning_rate)):
         raise ValueError("train_loss, validation_error and learning_rate must have the same length")
     epochs = np.arange(1, len(train_loss) + 1)
-    fig = Figure(figsize=(9, 3.4))
-    left, right = fig.subplots(1, 2)
+    fig, left, right = two_panel_figure("epoch", ("training loss / validation error", "learning rate"))
     left.plot(epochs, train_loss, linewidth=2, label="training loss")
     left.plot(epochs, validation_error, linewidth=2, label="validation error")
     left.set_yscale("log")
-    left.set_ylabel("training loss / validation error")
     right.step(epochs, learning_rate, where="mid", linewidth=2, color="#2ca02c")
     right.set_yscale("log")
-    right.set_ylabel("learning rate")
     for ax in (left, right):
         for index, epoch in enumerate(drops):
             ax.axvline(epoch + 0.5, color="black", linestyle="--", linewidth=1,
                        label="learning rate / 10" if index == 0 and ax is left else None)
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
     left.legend()
     fig.tight_layout()
     return fig

@@ -14,7 +14,6 @@ over time steps is several times slower on a CPU.  ``implementation="dlcourse"``
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -25,22 +24,26 @@ from torch import nn
 
 from dlcourse.display.inline_figures import inline_figure
 from dlcourse.display.notebook import progress_range
+from dlcourse.display.plots import two_panel_figure
 from dlcourse.hardware.device import torch_threads
-from dlcourse.training import train_epoch
+from dlcourse.hardware.timing import Stopwatch
+from dlcourse.models import recurrent as recurrent_layers
+from dlcourse.training import accuracy, train_epoch
 from dlcourse.validation import checked_int
 
-KINDS = ("rnn", "lstm", "gru")
-#: Rows of the forget gate (LSTM, order i, f, g, o) and the update gate (GRU, order r, z, n),
-#: in units of the hidden size: the gate that decides how much of the old state is kept.
-KEEP_GATE_BLOCK = {"lstm": 1, "gru": 1}
-COLOURS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c"}
-LABELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+#: The kinds of ``dlcourse.models.recurrent.KINDS``, as this chapter's code names them ("rnn", "lstm", "gru").
+KINDS = tuple(kind.lower() for kind in recurrent_layers.KINDS)
+#: How the figures name each kind: as torch and ``dlcourse.models`` do.
+LABELS = {kind.lower(): kind for kind in recurrent_layers.KINDS}
+COLOURS = dict(zip(KINDS, ("#d62728", "#1f77b4", "#2ca02c")))
+#: The block of the gate that decides how much of the old state is kept (the LSTM's forget gate, the
+#: GRU's update gate), in units of the hidden size.
+KEEP_GATE_BLOCK = {kind.lower(): recurrent_layers.GATE_BLOCKS[kind].index(gate)
+                   for kind, gate in recurrent_layers.KEEP_GATE.items()}
 
 
 def _kind(kind: str) -> str:
-    if not isinstance(kind, str) or kind.lower() not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    return kind.lower()
+    return recurrent_layers.check_kind(kind).lower()
 
 
 def first_symbol_task(n_sequences: int, length: int, symbols: int = 4, distractors: int = 4,
@@ -95,13 +98,9 @@ class SequenceClassifier(nn.Module):
         if implementation not in ("torch", "dlcourse"):
             raise ValueError(f"implementation must be 'torch' or 'dlcourse', got {implementation!r}")
         hidden_size = checked_int("hidden_size", hidden_size)
-        if implementation == "torch":
-            layers = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-        else:
-            from dlcourse.models import GRU, LSTM, RNN
-
-            layers = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
-        self.recurrent = layers[self.kind](checked_int("input_size", input_size), hidden_size, batch_first=True)
+        name = LABELS[self.kind]
+        layer = getattr(nn, name) if implementation == "torch" else recurrent_layers.LAYERS[name]   # nn.LSTM or ours
+        self.recurrent = layer(checked_int("input_size", input_size), hidden_size, batch_first=True)
         self.head = nn.Linear(hidden_size, checked_int("classes", classes))
         if self.kind in KEEP_GATE_BLOCK:
             rows = slice(KEEP_GATE_BLOCK[self.kind] * hidden_size, (KEEP_GATE_BLOCK[self.kind] + 1) * hidden_size)
@@ -123,17 +122,6 @@ class SequenceRun:
     test_accuracy: List[float]
     seconds: float
     parameters: int
-
-
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """The fraction of ``x`` that ``model`` classifies as ``y`` (evaluation mode, no gradients).
-
-    >>> accuracy(nn.Identity(), torch.tensor([[0.0, 1.0], [2.0, 1.0]]), torch.tensor([1, 1]))
-    0.5
-    """
-    model.eval()
-    with torch.no_grad():
-        return float((model(x).argmax(dim=1) == y).float().mean())
 
 
 def train_sequence_models(kinds: Sequence[str] = KINDS, length: int = 40, hidden_size: int = 24,
@@ -158,7 +146,7 @@ def train_sequence_models(kinds: Sequence[str] = KINDS, length: int = 40, hidden
     """
     kinds = [_kind(kind) for kind in kinds]
     if not kinds:
-        raise ValueError("kinds must name at least one of 'rnn', 'lstm', 'gru'")
+        raise ValueError(f"kinds must name at least one of {', '.join(repr(kind) for kind in KINDS)}")
     epochs = checked_int("epochs", epochs)
     batch_size = checked_int("batch_size", batch_size)
     if not lr > 0:
@@ -180,12 +168,11 @@ def _train(kinds: Sequence[str], x_train: torch.Tensor, y_train: torch.Tensor, x
         model = SequenceClassifier(kind, x_train.shape[-1], hidden_size, symbols, keep_bias=keep_bias)
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         losses, accuracies = [], []
-        start = time.perf_counter()
-        for _ in progress_range(epochs, desc=LABELS[kind], progress=progress):
-            losses.append(train_epoch(model, optimizer, x_train, y_train, batch_size))
-            accuracies.append(accuracy(model, x_test, y_test))
-        runs[kind] = SequenceRun(kind, losses, accuracies, time.perf_counter() - start,
-                                 sum(p.numel() for p in model.parameters()))
+        with Stopwatch() as watch:
+            for _ in progress_range(epochs, desc=LABELS[kind], progress=progress):
+                losses.append(train_epoch(model, optimizer, x_train, y_train, batch_size))
+                accuracies.append(accuracy(model, x_test, y_test))
+        runs[kind] = SequenceRun(kind, losses, accuracies, watch.seconds, sum(p.numel() for p in model.parameters()))
     return runs
 
 
@@ -206,8 +193,7 @@ def sequence_curves_figure(runs: Mapping[str, Sequence[SequenceRun]], chance: Op
     """
     if not runs or not all(runs.values()):
         raise ValueError("sequence_curves_figure needs at least one run of each kind")
-    fig = Figure(figsize=(9, 3.4))
-    left, right = fig.subplots(1, 2)
+    fig, left, right = two_panel_figure("epoch", ("training loss (cross-entropy)", "test accuracy (%)"))
     for kind, seeds in runs.items():
         for index, run in enumerate(seeds):
             epochs = range(1, len(run.train_loss) + 1)
@@ -217,12 +203,7 @@ def sequence_curves_figure(runs: Mapping[str, Sequence[SequenceRun]], chance: Op
             right.plot(epochs, [100 * a for a in run.test_accuracy], **style)
     if chance is not None:
         right.axhline(100 * chance, color="grey", linestyle="--", linewidth=1, label="chance")
-    left.set_ylabel("training loss (cross-entropy)")
-    right.set_ylabel("test accuracy (%)")
     right.set_ylim(0, 105)
-    for ax in (left, right):
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
     right.legend(loc="center right", fontsize=8)
     fig.tight_layout()
     return fig
@@ -371,6 +352,6 @@ def lstm_cell_figure() -> Figure:
     return fig
 
 
-__all__ = ["KINDS", "SequenceClassifier", "SequenceRun", "accuracy", "first_symbol_task",
+__all__ = ["KINDS", "SequenceClassifier", "SequenceRun", "first_symbol_task",
            "gradient_norms_figure", "lstm_cell_figure", "sequence_curves_figure", "train_sequence_models",
            "unrolled_rnn_figure"]

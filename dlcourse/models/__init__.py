@@ -43,14 +43,12 @@ from dlcourse.models.recurrent import (
     gradient_norms_through_time,
     recurrent_parameter_count,
 )
+from dlcourse.models.registry import MODELS, ModelInfo, model_info
 from dlcourse.models.resnet import Bottleneck, ResNet, resnet50
-
-BUILDERS = {"lenet5": lenet5, "alexnet": alexnet, "vgg16": vgg16, "googlenet": googlenet, "resnet50": resnet50,
-            "mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2}
 
 
 def build(name: str, device: str = "cpu", **kwargs):
-    """One of the course's models by name, in evaluation mode.
+    """One of the course's models by name (a key of ``MODELS``), in evaluation mode.
 
     On ``device="meta"`` nothing is allocated: a VGG-16 of 138 million parameters costs
     no memory, and ``dlcourse.calc.summarize`` still gives its shapes and counts.
@@ -59,17 +57,18 @@ def build(name: str, device: str = "cpu", **kwargs):
     >>> sum(p.numel() for p in model.parameters()), model.training
     (138357544, False)
     """
-    if name not in BUILDERS:
-        raise ValueError(f"unknown model {name!r}; known: {', '.join(BUILDERS)}")
+    builder = model_info(name).builder
     import torch
 
     with torch.device(device):
-        return BUILDERS[name](**kwargs).eval()
+        return builder(**kwargs).eval()
+
 
 __all__ = [
     "AlexNet", "Bottleneck", "DepthwiseSeparable", "GoogLeNet", "Inception", "InvertedResidual", "LeNet5",
     "MobileNetV1", "MobileNetV2", "ResNet", "VGG", "alexnet", "googlenet", "lenet5", "mobilenet_v1",
-    "mobilenet_v2", "resnet50", "vgg16", "build", "BUILDERS", "LENET5_C3_TABLE", "lenet5_paper_parameters",
+    "mobilenet_v2", "resnet50", "vgg16", "build", "MODELS", "ModelInfo", "model_info", "LENET5_C3_TABLE",
+    "lenet5_paper_parameters",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "gradient_norms_through_time", "recurrent_parameter_count",
     "DotProductAttention", "GeneralAttention", "AdditiveAttention", "CosineAttention", "MultiHeadAttention",
 ]

@@ -46,12 +46,35 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-#: Gate blocks per kind: their rows are stacked in the weight matrices (LSTM: i, f, g, o; GRU: r, z, n).
-GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+#: The kinds of recurrent layer, named as torch names them, each with its blocks in the order their rows are
+#: stacked in the weight matrices: the LSTM's gates i, f, g, o, the GRU's r, z, n, the plain RNN's one block.
+#: The one list of the kinds: the lessons, and the checks of a kind's name, derive theirs from it.
+GATE_BLOCKS = {"RNN": ("h",), "LSTM": ("i", "f", "g", "o"), "GRU": ("r", "z", "n")}
+KINDS = tuple(GATE_BLOCKS)
+#: Gate blocks per kind.
+GATES = {kind: len(blocks) for kind, blocks in GATE_BLOCKS.items()}
+#: The gate that decides how much of the old state a step keeps: the LSTM's forget gate, the GRU's update gate.
+KEEP_GATE = {"LSTM": "f", "GRU": "z"}
 NONLINEARITIES = ("tanh", "relu")
 
 State = Tuple[torch.Tensor, ...]             # (h,) for RNN and GRU, (h, c) for LSTM
 Weights = Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor]]
+
+
+def check_kind(kind: object) -> str:
+    """The kind's name as in ``KINDS`` ("lstm" and "LSTM" are "LSTM"); a ValueError if it is none of them.
+
+    >>> check_kind("gru")
+    'GRU'
+    >>> check_kind("transformer")
+    Traceback (most recent call last):
+    ...
+    ValueError: kind must be 'rnn', 'lstm' or 'gru', got 'transformer'
+    """
+    if not isinstance(kind, str) or kind.upper() not in KINDS:
+        names = [f"'{name.lower()}'" for name in KINDS]
+        raise ValueError(f"kind must be {', '.join(names[:-1])} or {names[-1]}, got {kind!r}")
+    return kind.upper()
 
 
 def _check_size(name: str, value: int) -> int:
@@ -149,7 +172,7 @@ def _uniform_like_torch(module: nn.Module, hidden_size: int) -> None:
 # ---- cells: one time step -----------------------------------------------------------------------
 
 class _Cell(nn.Module):
-    gates = 1
+    kind = "RNN"
     state_names: Tuple[str, ...] = ("hx",)
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
@@ -158,7 +181,7 @@ class _Cell(nn.Module):
         self.input_size = _check_size("input_size", input_size)
         self.hidden_size = _check_size("hidden_size", hidden_size)
         self.bias = bool(bias)
-        rows = self.gates * hidden_size
+        rows = GATES[self.kind] * hidden_size
         options = dict(device=device, dtype=dtype)
         self.weight_ih = nn.Parameter(torch.empty(rows, input_size, **options))
         self.weight_hh = nn.Parameter(torch.empty(rows, hidden_size, **options))
@@ -250,7 +273,7 @@ class LSTMCell(_Cell):
     ((5, 3), True)
     """
 
-    gates = 4
+    kind = "LSTM"
     state_names = ("hx[0] (h)", "hx[1] (c)")
 
     def forward(self, input: torch.Tensor,
@@ -286,7 +309,7 @@ class GRUCell(_Cell):
     True
     """
 
-    gates = 3
+    kind = "GRU"
 
     def forward(self, input: torch.Tensor, hx: Optional[torch.Tensor] = None) -> torch.Tensor:
         x, (h,), is_batched = self._batched(input, None if hx is None else (hx,))
@@ -533,12 +556,10 @@ def recurrent_parameter_count(kind: str, input_size: int, hidden_size: int, num_
     """
     from dlcourse.calc import layers as calc_layers
 
-    rules = {"RNN": calc_layers.RNN, "LSTM": calc_layers.LSTM, "GRU": calc_layers.GRU}
-    if not isinstance(kind, str) or kind.upper() not in rules:
-        raise ValueError(f"kind must be 'rnn', 'lstm' or 'gru', got {kind!r}")
+    rule = getattr(calc_layers, check_kind(kind))           # calc's layer of the same name: calc.LSTM
     _check_size("input_size", input_size)
-    layer = rules[kind.upper()](_check_size("hidden_size", hidden_size), _check_size("num_layers", num_layers),
-                                bidirectional=bidirectional, bias=bias)
+    layer = rule(_check_size("hidden_size", hidden_size), _check_size("num_layers", num_layers),
+                 bidirectional=bidirectional, bias=bias)
     return layer.apply((1, input_size)).params
 
 
@@ -596,6 +617,8 @@ def _zero_if_none(gradient: Optional[torch.Tensor], hidden_size: int, zeros: tor
     return (zeros if gradient is None else gradient).reshape(hidden_size)
 
 
-__all__ = ["GATES", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "gradient_norms_through_time",
-           "recurrent_parameter_count"]
+#: Our stacked layer of each kind.
+LAYERS = {layer.kind: layer for layer in (RNN, LSTM, GRU)}
 
+__all__ = ["GATES", "GATE_BLOCKS", "GRU", "GRUCell", "KEEP_GATE", "KINDS", "LAYERS", "LSTM", "LSTMCell", "RNN",
+           "RNNCell", "check_kind", "gradient_norms_through_time", "recurrent_parameter_count"]
