@@ -109,6 +109,9 @@ def test_the_book_executes_again_when_the_package_changes(tmp_path):
         (tmp_path / "dlcourse" / part).mkdir()
         (tmp_path / "dlcourse" / part / "b.py").write_text("y = 1\n")
         assert extension.code_hash(tmp_path) == second
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "key.json").write_text("[]\n")   # data a chapter reads
+    assert extension.code_hash(tmp_path) != second
 
 
 def test_no_chapter_imports_the_grading_subsystem_or_the_book_tooling():
@@ -324,3 +327,45 @@ def test_included_code_exists_and_fits_the_page(chapter):
         long += [f"{chapter.name}: {options.get('pyobject', path.name)}: {line}"
                  for line in shown_code(path, options).splitlines() if len(line) > CODE_WIDTH]
     assert long == [], f"included code wider than {CODE_WIDTH} characters scrolls sideways in the book"
+
+
+@pytest.mark.parametrize("chapter", sorted(BOOK.glob("*.md")), ids=lambda p: p.stem)
+def test_glue_is_in_hidden_cells(chapter):
+    """``glue`` is plumbing for the prose: the reader sees the code a chapter teaches, and the glue
+    calls that paste its numbers into the text sit in hidden cells (``remove-cell``) after it."""
+    shown = [f"{chapter.name}:{number}: {line.strip()}"
+             for number, line in displayed_code(chapter.read_text(encoding="utf-8"))
+             if re.search(r"\bglue\b", line)]
+    assert shown == []
+
+
+HAND_PADDED = re.compile(r"""\{(['"])[^'"\n]*\1:[<>^]?\d+\}""")
+"""A header cell padded by hand in an f-string, ``{'model':>8}``: a table for ``dlcourse.display.tables``."""
+
+
+@pytest.mark.parametrize("chapter", sorted(BOOK.glob("*.md")), ids=lambda p: p.stem)
+def test_no_table_is_padded_by_hand(chapter):
+    padded = [f"{chapter.name}:{number}: {line.strip()}"
+              for number, line in displayed_code(chapter.read_text(encoding="utf-8")) if HAND_PADDED.search(line)]
+    assert padded == [], "print a table with dlcourse.display.tables.table"
+
+
+def test_the_worked_exams_key_is_data_the_page_reads():
+    """The printed key of the worked exam is data (book/exam_worked_key.json); the page's code
+    computes what each row's computation gives and compares it with the number printed."""
+    import json
+
+    from dlcourse.vietnamese.writing import vietnamese
+
+    key = json.loads((BOOK / "exam_worked_key.json").read_text(encoding="utf-8"))
+    page = (BOOK / "exam_worked.md").read_text(encoding="utf-8")
+    code = "\n".join(line for _, line in displayed_code(page))
+    assert 'Path("exam_worked_key.json")' in code and 'zip(key["rows"], gives, strict=True)' in code
+    assert set(key) == {"about", "terms", "rows"} and len(key["rows"]) == 15
+    for row in key["rows"]:
+        assert set(row) == {"question", "prints", "computation"}
+        assert re.fullmatch(r"[1-4][a-e]", row["question"]) and isinstance(row["prints"], (int, float))
+        vietnamese(row["computation"])  # a Markdown table's cells are translated in the Vietnamese edition
+    terms = [n for value in key["terms"].values() for n in (value if isinstance(value, list) else [value])]
+    left_in_code = [n for n in terms if n > 1000 and (f"{n:_}" in code or str(n) in code)]
+    assert left_in_code == [], "the key's numbers belong in book/exam_worked_key.json"

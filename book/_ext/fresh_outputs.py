@@ -34,12 +34,13 @@ NOT_RUN_BY_CHAPTERS = ("grading", "book")
 
 
 def code_hash(root: Path) -> str:
-    """A hash of the package the chapters import and of the pinned requirements."""
+    """A hash of the package the chapters import, the data files they read and the pinned requirements."""
     digest = hashlib.sha256()
     package = root / "dlcourse"
     chapters_run = [path for path in sorted(package.rglob("*.py"))
                     if path.relative_to(package).parts[0] not in NOT_RUN_BY_CHAPTERS]
-    for path in chapters_run + [root / "requirements.txt"]:
+    data = sorted((root / "book").glob("*.json"))   # what chapters read (the worked exam's key)
+    for path in chapters_run + data + [root / "requirements.txt"]:
         if path.exists():
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
