@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, List
 
 from dlcourse.hardware.timing import Stopwatch
 
@@ -42,7 +41,7 @@ def copy_sources(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
-def run(command: List[str], root: Path, env: Dict[str, str]) -> float:
+def run(command: list[str], root: Path, env: dict[str, str]) -> float:
     with Stopwatch() as watch:
         result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -50,14 +49,14 @@ def run(command: List[str], root: Path, env: Dict[str, str]) -> float:
     return watch.seconds
 
 
-def build_both(root: Path, env: Dict[str, str]) -> Dict[str, float]:
+def build_both(root: Path, env: dict[str, str]) -> dict[str, float]:
     bin_dir = Path(sys.executable).parent
     english = run([str(bin_dir / "jupyter-book"), "build", str(root), "--warningiserror", "--keep-going"], root, env)
     vietnamese = run([sys.executable, "-m", "dlcourse.book.editions", "vi"], root, env)
     return {"English": english, "Vietnamese": vietnamese}
 
 
-def chapter_seconds(root: Path) -> Dict[str, float]:
+def chapter_seconds(root: Path) -> dict[str, float]:
     """Each chapter's execution time, as the execution cache recorded it."""
     from jupyter_cache import get_cache
 

@@ -22,7 +22,7 @@ import json
 import statistics
 import subprocess
 import sys
-from typing import Callable, Dict, List, Tuple
+from collections.abc import Callable
 
 TOOLS = ["dlcourse", "dlcourse-meta-model", "torchinfo", "thop", "ptflops", "fvcore"]
 SIZES = [224, 2048]
@@ -74,7 +74,7 @@ def _counter(tool: str) -> Callable:
     raise ValueError(f"unknown tool {tool}")
 
 
-def worker(tool: str, side: int) -> Dict[str, object]:
+def worker(tool: str, side: int) -> dict[str, object]:
     """Run one tool on ResNet-50 in this (fresh) process and report."""
     import torch
 
@@ -114,13 +114,13 @@ def worker(tool: str, side: int) -> Dict[str, object]:
     }
 
 
-def blind_spots(tool: str) -> Dict[str, object]:
+def blind_spots(tool: str) -> dict[str, object]:
     """What one tool reports for an LSTM, attention without weights, and a shape error."""
     import torch
     from torch import nn
 
     torch.manual_seed(0)
-    results: Dict[str, object] = {"tool": tool}
+    results: dict[str, object] = {"tool": tool}
     lstm = nn.LSTM(128, 256, num_layers=2)
     attention = nn.MultiheadAttention(256, 8)
     tokens = torch.zeros(64, 1, 256)
@@ -193,7 +193,7 @@ def _shape_error(call: Callable[[], object]) -> str:
     return "no error"
 
 
-def _run(args: List[str]) -> Dict[str, object]:
+def _run(args: list[str]) -> dict[str, object]:
     result = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, timeout=900)
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if result.returncode != 0 or not lines:
@@ -221,7 +221,7 @@ def main() -> None:
               f"{'warm vs dlcourse':>17}")
     print(header)
     print("-" * len(header))
-    rows: Dict[Tuple[str, int], Dict[str, object]] = {}
+    rows: dict[tuple[str, int], dict[str, object]] = {}
     for side in args.sizes:
         for tool in args.tools:
             row = _run(["--worker", tool, str(side)])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import List, Optional
 
 from dlcourse.hardware import gpu
 from dlcourse.hardware.device import set_threads
@@ -22,7 +21,7 @@ def _gflops(flops: int, seconds: float) -> float:
     return flops / seconds / 1e9
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best one here)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024, 2048])

@@ -10,7 +10,7 @@ Run: ``.venv/bin/python benchmarks/training_memory.py``.
 
 from __future__ import annotations
 
-from typing import Callable, List, Tuple
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -40,7 +40,7 @@ class GPT2XL(nn.Module):
 
 def main() -> None:
     with torch.device("meta"):
-        cases: List[Tuple[str, Callable[[], nn.Module], Tuple[int, ...], torch.dtype]] = [
+        cases: list[tuple[str, Callable[[], nn.Module], tuple[int, ...], torch.dtype]] = [
             ("GPT-2-XL size, 1x1024 token ids", GPT2XL(), (1, 1024), torch.long),
             ("ResNet-50, batch 256 of 3x224x224", resnet50(), (256, 3, 224, 224), torch.float32),
         ]

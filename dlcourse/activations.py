@@ -14,7 +14,7 @@ Each function takes an array ``x`` and returns ``f(x)``; ``derivative(name, x)``
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict
+from collections.abc import Callable
 
 import numpy as np
 
@@ -85,7 +85,7 @@ def _normal_pdf(x: Array) -> Array:
     return np.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)
 
 
-_DERIVATIVES: Dict[str, Callable[[Array], Array]] = {
+_DERIVATIVES: dict[str, Callable[[Array], Array]] = {
     "sigmoid": lambda x: sigmoid(x) * (1 - sigmoid(x)),
     "tanh": lambda x: 1 - np.tanh(x) ** 2,
     "relu": lambda x: (x > 0).astype(float),  # 0 at x = 0, as PyTorch takes it
@@ -95,7 +95,7 @@ _DERIVATIVES: Dict[str, Callable[[Array], Array]] = {
     "silu": lambda x: sigmoid(x) * (1 + x * (1 - sigmoid(x))),
 }
 
-FUNCTIONS: Dict[str, Callable[[Array], Array]] = {
+FUNCTIONS: dict[str, Callable[[Array], Array]] = {
     "sigmoid": sigmoid,
     "tanh": tanh,
     "relu": relu,

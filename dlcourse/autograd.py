@@ -17,15 +17,15 @@ then runs those functions from the output down.
 from __future__ import annotations
 
 import math
-from typing import Callable, List, Sequence, Set, Tuple, Union
+from collections.abc import Callable, Sequence
 
-Number = Union[int, float]
+Number = int | float
 
 
 class Value:
     """One number in a computation graph, with the gradient of the output with respect to it."""
 
-    def __init__(self, data: Number, _parents: Tuple["Value", ...] = (), _op: str = "") -> None:
+    def __init__(self, data: Number, _parents: tuple[Value, ...] = (), _op: str = "") -> None:
         if isinstance(data, bool) or not isinstance(data, (int, float)):
             raise ValueError(f"Value holds a real number, got {data!r}")
         self.data = float(data)
@@ -39,7 +39,7 @@ class Value:
 
     # --- operators: forward rule and backward rule side by side -------------------
 
-    def __add__(self, other: Union["Value", Number]) -> "Value":
+    def __add__(self, other: Value | Number) -> Value:
         other = _as_value(other)
         out = Value(self.data + other.data, (self, other), "+")
 
@@ -50,7 +50,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def __mul__(self, other: Union["Value", Number]) -> "Value":
+    def __mul__(self, other: Value | Number) -> Value:
         other = _as_value(other)
         out = Value(self.data * other.data, (self, other), "*")
 
@@ -61,7 +61,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def __pow__(self, exponent: Number) -> "Value":
+    def __pow__(self, exponent: Number) -> Value:
         if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
             raise ValueError(f"only a constant exponent is supported, got {exponent!r}")
         out = Value(self.data**exponent, (self,), f"**{exponent}")
@@ -72,7 +72,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def exp(self) -> "Value":
+    def exp(self) -> Value:
         out = Value(math.exp(self.data), (self,), "exp")
 
         def _backward() -> None:  # d(e^a)/da = e^a
@@ -81,7 +81,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def log(self) -> "Value":
+    def log(self) -> Value:
         if self.data <= 0:
             raise ValueError(f"log needs a positive value, got {self.data}")
         out = Value(math.log(self.data), (self,), "log")
@@ -92,7 +92,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def tanh(self) -> "Value":
+    def tanh(self) -> Value:
         out = Value(math.tanh(self.data), (self,), "tanh")
 
         def _backward() -> None:  # d tanh(a)/da = 1 - tanh(a)^2
@@ -101,7 +101,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def sigmoid(self) -> "Value":
+    def sigmoid(self) -> Value:
         value = self.data
         s = 1 / (1 + math.exp(-value)) if value >= 0 else math.exp(value) / (1 + math.exp(value))
         out = Value(s, (self,), "sigmoid")
@@ -112,7 +112,7 @@ class Value:
         out._backward = _backward
         return out
 
-    def relu(self) -> "Value":
+    def relu(self) -> Value:
         out = Value(max(self.data, 0.0), (self,), "relu")
 
         def _backward() -> None:  # d relu(a)/da = 1 if a > 0 else 0
@@ -123,25 +123,25 @@ class Value:
 
     # --- the other arithmetic, written with the operators above -------------------
 
-    def __neg__(self) -> "Value":
+    def __neg__(self) -> Value:
         return self * -1
 
-    def __sub__(self, other: Union["Value", Number]) -> "Value":
+    def __sub__(self, other: Value | Number) -> Value:
         return self + (-_as_value(other))
 
-    def __truediv__(self, other: Union["Value", Number]) -> "Value":
+    def __truediv__(self, other: Value | Number) -> Value:
         return self * _as_value(other) ** -1
 
-    def __radd__(self, other: Number) -> "Value":
+    def __radd__(self, other: Number) -> Value:
         return self + other
 
-    def __rmul__(self, other: Number) -> "Value":
+    def __rmul__(self, other: Number) -> Value:
         return self * other
 
-    def __rsub__(self, other: Number) -> "Value":
+    def __rsub__(self, other: Number) -> Value:
         return _as_value(other) - self
 
-    def __rtruediv__(self, other: Number) -> "Value":
+    def __rtruediv__(self, other: Number) -> Value:
         return _as_value(other) / self
 
     # --- backpropagation -----------------------------------------------------------
@@ -149,8 +149,8 @@ class Value:
     def backward(self) -> None:
         """Fill ``grad`` of every value this one depends on, with
         d(self)/d(value)."""
-        order: List[Value] = []
-        seen: Set[int] = set()
+        order: list[Value] = []
+        seen: set[int] = set()
 
         def visit(value: Value) -> None:  # depth first: parents before children
             if id(value) not in seen:
@@ -167,13 +167,13 @@ class Value:
             value._backward()
 
 
-def _as_value(x: Union[Value, Number]) -> Value:
+def _as_value(x: Value | Number) -> Value:
     return x if isinstance(x, Value) else Value(x)
 
 
 def numerical_gradient(
     f: Callable[[Sequence[float]], float], point: Sequence[float], eps: float = 1e-6
-) -> List[float]:
+) -> list[float]:
     """Central finite differences: ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)`` for each i.
 
     >>> [round(g, 6) for g in numerical_gradient(lambda v: v[0] ** 2 * v[1], [3.0, 2.0])]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Tuple
 
 import torch
 
 
-def two_spirals(n: int = 1000, noise: float = 0.2, seed: int = 0) -> Tuple[torch.Tensor, torch.Tensor]:
+def two_spirals(n: int = 1000, noise: float = 0.2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Two interleaved spirals in the plane: ``n`` points ``(n, 2)`` and labels 0 or 1.
 
     A line cannot separate them, so a network needs hidden layers and non-linearities.
@@ -31,7 +30,7 @@ def two_spirals(n: int = 1000, noise: float = 0.2, seed: int = 0) -> Tuple[torch
 
 
 def digits(size: int = 16, test_fraction: float = 0.25,
-           seed: int = 0) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+           seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """scikit-learn's bundled handwritten digits (1,797 images of 8 x 8), scaled to [0, 1] and
     resized to ``size`` x ``size``; a stratified train/test split.  Nothing is downloaded.
 

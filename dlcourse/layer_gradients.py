@@ -36,8 +36,6 @@ array([[0., 0., 0., 0.],
 
 from __future__ import annotations
 
-from typing import Optional, Tuple, Union
-
 import numpy as np
 
 from dlcourse.activations import softmax
@@ -143,7 +141,7 @@ def dilate2d(g: Array, stride: int) -> Array:
     return out
 
 
-def _as_channels(x: Array, w: Array) -> Tuple[Array, Array]:
+def _as_channels(x: Array, w: Array) -> tuple[Array, Array]:
     """(C_in, H, W) and (C_out, C_in, kh, kw) views of a single- or multi-channel layer."""
     x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
     if x.ndim == 2 and w.ndim == 2:
@@ -154,7 +152,7 @@ def _as_channels(x: Array, w: Array) -> Tuple[Array, Array]:
                      f"w (C_out, C_in, kh, kw) and the same C_in; got x {x.shape} and w {w.shape}")
 
 
-def conv2d_output_shape(x: Array, w: Array, stride: int = 1) -> Tuple[int, ...]:
+def conv2d_output_shape(x: Array, w: Array, stride: int = 1) -> tuple[int, ...]:
     """Shape of ``conv2d_forward(x, w, stride=stride)``, with the input's checks.
 
     >>> conv2d_output_shape(np.zeros((3, 7, 7)), np.zeros((8, 3, 3, 3)), stride=2)
@@ -171,7 +169,7 @@ def conv2d_output_shape(x: Array, w: Array, stride: int = 1) -> Tuple[int, ...]:
     return spatial if np.ndim(x) == 2 else (w4.shape[0],) + spatial
 
 
-def conv2d_forward(x: Array, w: Array, b: Optional[Union[float, Array]] = None, stride: int = 1) -> Array:
+def conv2d_forward(x: Array, w: Array, b: float | Array | None = None, stride: int = 1) -> Array:
     """Convolution layer (no padding), as ``torch.nn.functional.conv2d(x, w, b, stride)``.
 
     ``x`` is ``(H, W)`` and ``w`` is ``(kh, kw)`` (``b`` a number), or, with channels, ``x``
@@ -195,7 +193,7 @@ def conv2d_forward(x: Array, w: Array, b: Optional[Union[float, Array]] = None, 
 
 
 def conv2d_backward(x: Array, w: Array, dy: Array,
-                    stride: int = 1) -> Tuple[Array, Array, Array]:
+                    stride: int = 1) -> tuple[Array, Array, Array]:
     """Gradients ``(dL/dx, dL/dw, dL/db)`` of a convolution layer, given
     ``dy = dL/dy``.
 
@@ -249,7 +247,7 @@ def _pooled_size(n: int, size: int, stride: int) -> int:
     return (n - size) // stride + 1
 
 
-def maxpool2d_forward(x: Array, size: int = 2, stride: Optional[int] = None) -> Array:
+def maxpool2d_forward(x: Array, size: int = 2, stride: int | None = None) -> Array:
     """Max pooling over ``size x size`` windows (stride ``size`` unless given) of the last two
     axes of ``x``, as ``torch.nn.functional.max_pool2d`` without padding.
 
@@ -272,7 +270,7 @@ def maxpool2d_forward(x: Array, size: int = 2, stride: Optional[int] = None) -> 
 
 
 def maxpool2d_backward(x: Array, dy: Array, size: int = 2,
-                       stride: Optional[int] = None) -> Array:
+                       stride: int | None = None) -> Array:
     """``dL/dx`` of max pooling: each ``dy[..., i, j]`` goes to the maximum
     of window (i, j).
 

@@ -37,13 +37,14 @@ Not supported (torch has them): ``maximize``, ``foreach``, ``fused``, ``capturab
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Tuple, Union
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import torch
 from torch.optim import Optimizer
 
-Params = Union[Iterable[torch.Tensor], Iterable[Dict[str, Any]]]
-Closure = Optional[Callable[[], torch.Tensor]]
+Params = Iterable[torch.Tensor] | Iterable[dict[str, Any]]
+Closure = Callable[[], torch.Tensor] | None
 
 
 class SGD(Optimizer):
@@ -87,7 +88,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     @torch.no_grad()
-    def step(self, closure: Closure = None) -> Optional[torch.Tensor]:
+    def step(self, closure: Closure = None) -> torch.Tensor | None:
         """One update of every parameter that has a gradient; returns the
         closure's loss, if any."""
         loss = _evaluate(closure)
@@ -149,7 +150,7 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
 
     @torch.no_grad()
-    def step(self, closure: Closure = None) -> Optional[torch.Tensor]:
+    def step(self, closure: Closure = None) -> torch.Tensor | None:
         """One update of every parameter that has a gradient; returns the closure's loss, if any."""
         loss = _evaluate(closure)
         for group in self.param_groups:
@@ -210,7 +211,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     @torch.no_grad()
-    def step(self, closure: Closure = None) -> Optional[torch.Tensor]:
+    def step(self, closure: Closure = None) -> torch.Tensor | None:
         """One update of every parameter that has a gradient; returns the closure's loss, if any."""
         loss = _evaluate(closure)
         for group in self.param_groups:
@@ -271,7 +272,7 @@ class Adam(Optimizer):
         self,
         params: Params,
         lr: float = 1e-3,
-        betas: Tuple[float, float] = (0.9, 0.999),
+        betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0,
         amsgrad: bool = False,
@@ -281,7 +282,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     @torch.no_grad()
-    def step(self, closure: Closure = None) -> Optional[torch.Tensor]:
+    def step(self, closure: Closure = None) -> torch.Tensor | None:
         """One update of every parameter that has a gradient; returns the closure's loss, if any."""
         loss = _evaluate(closure)
         for group in self.param_groups:
@@ -314,7 +315,7 @@ class AdamW(Optimizer):
         self,
         params: Params,
         lr: float = 1e-3,
-        betas: Tuple[float, float] = (0.9, 0.999),
+        betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
@@ -324,7 +325,7 @@ class AdamW(Optimizer):
         super().__init__(params, defaults)
 
     @torch.no_grad()
-    def step(self, closure: Closure = None) -> Optional[torch.Tensor]:
+    def step(self, closure: Closure = None) -> torch.Tensor | None:
         """One update of every parameter that has a gradient; returns the closure's loss, if any."""
         loss = _evaluate(closure)
         for group in self.param_groups:
@@ -335,8 +336,8 @@ class AdamW(Optimizer):
         return loss
 
 
-def _adam_update(p: torch.Tensor, grad: torch.Tensor, state: Dict[str, Any],
-                 group: Dict[str, Any]) -> None:
+def _adam_update(p: torch.Tensor, grad: torch.Tensor, state: dict[str, Any],
+                 group: dict[str, Any]) -> None:
     """Adam's moments, bias corrections and step for one parameter
     (shared by Adam and AdamW)."""
     beta1, beta2 = group["betas"]
@@ -366,7 +367,7 @@ def _adam_update(p: torch.Tensor, grad: torch.Tensor, state: Dict[str, Any],
     p.addcdiv_(m, denominator, value=-step_size)
 
 
-def _check_adam_arguments(lr: float, betas: Tuple[float, float], eps: float, weight_decay: float) -> None:
+def _check_adam_arguments(lr: float, betas: tuple[float, float], eps: float, weight_decay: float) -> None:
     _check_range("lr", lr, 0, math.inf)
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2), each in [0, 1), got {betas!r}")
@@ -386,7 +387,7 @@ def _check_range(name: str, value: Any, low: float, high: float, high_included: 
         raise ValueError(f"{name} must be in {allowed}, got {value!r}")
 
 
-def _evaluate(closure: Closure) -> Optional[torch.Tensor]:
+def _evaluate(closure: Closure) -> torch.Tensor | None:
     """The closure's loss, computed with gradients on (``step`` itself runs under no_grad)."""
     if closure is None:
         return None
@@ -394,7 +395,7 @@ def _evaluate(closure: Closure) -> Optional[torch.Tensor]:
         return closure()
 
 
-def _parameters_with_gradients(group: Dict[str, Any]) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
+def _parameters_with_gradients(group: dict[str, Any]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """(parameter, gradient) for each parameter of the group that has a gradient."""
     for p in group["params"]:
         if p.grad is None:

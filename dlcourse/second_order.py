@@ -19,8 +19,8 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence, Tuple
 
 import torch
 
@@ -43,7 +43,7 @@ def double_well(point: torch.Tensor) -> torch.Tensor:
     return x ** 4 / 4 - x ** 2 / 2 + y ** 2 / 2
 
 
-def gradient_and_hessian(f: Function, point: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+def gradient_and_hessian(f: Function, point: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The gradient g (shape n) and the Hessian H (n x n) of a scalar function of a 1-D point.
 
     >>> g, H = gradient_and_hessian(double_well, torch.tensor([2.0, 3.0], dtype=torch.float64))

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import nn
 
 
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-                batch_size: int, schedule: Optional[torch.optim.lr_scheduler.LRScheduler] = None) -> float:
+                batch_size: int, schedule: torch.optim.lr_scheduler.LRScheduler | None = None) -> float:
     """One pass over ``(x, y)`` in shuffled mini-batches with cross-entropy; the mean training loss."""
     model.train()
     order = torch.randperm(len(x))

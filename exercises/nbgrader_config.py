@@ -22,12 +22,12 @@ c.CourseDirectory.root = str(HERE)
 c.CourseDirectory.db_url = f"sqlite:///{HERE / 'gradebook.db'}"
 
 # Grading that a submission cannot forge: the notebook runs in a bubblewrap sandbox and
-# the tests run in the grader (dlcourse/grading/verdict.py).  The steps are named as strings, so a
-# machine without dlcourse or without bubblewrap stops with an error instead of grading
-# with nbgrader's plain Execute.  `--SandboxedExecute.sandbox=False` grades without the
+# the tests run in the grader (dlcourse/grading/preprocessors/, one step per file).  The
+# steps are named as strings, so a machine without dlcourse or without bubblewrap stops
+# with an error instead of grading with nbgrader's plain Execute.  `--SandboxedExecute.sandbox=False` grades without the
 # sandbox, for trusted notebooks only; every result then says so.
 c.Autograde.autograde_preprocessors = [
-    "dlcourse.grading.verdict.SandboxedExecute",
+    "dlcourse.grading.preprocessors.sandboxed_execute.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -43,20 +43,20 @@ c.Autograde.autograde_preprocessors = [
 # released (they lack only their hidden tests).
 c.Autograde.pre_convert_hook = "dlcourse.grading.commands.keep_only_the_notebook"
 c.Autograde.sanitize_preprocessors = [
-    "dlcourse.grading.verdict.CleanSubmission",
+    "dlcourse.grading.preprocessors.clean_submission.CleanSubmission",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "dlcourse.grading.verdict.RestoreLockedCells",
+    "dlcourse.grading.preprocessors.restore_locked_cells.RestoreLockedCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # Feedback shows which hidden checks failed and their messages, never their code; a
 # written answer not graded by hand yet says so instead of showing 0.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "dlcourse.grading.verdict.HideHiddenTests",
-    "dlcourse.grading.verdict.PendingManualGrades",
-    "dlcourse.grading.verdict.GraderNotes",
+    "dlcourse.grading.preprocessors.hide_hidden_tests.HideHiddenTests",
+    "dlcourse.grading.preprocessors.pending_manual_grades.PendingManualGrades",
+    "dlcourse.grading.preprocessors.grader_notes.GraderNotes",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 

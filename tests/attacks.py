@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import List
 
 __all__ = ["A3", "ATTACKS", "KEEPS_ITS_ANSWERS", "STUBS", "attack_source"]
 
 _FOLDER = Path(__file__).resolve().parent / "data" / "attacks"
-_READ: List[Path] = []  # every file read, in order (tests/test_test_data.py: none left unread)
+_READ: list[Path] = []  # every file read, in order (tests/test_test_data.py: none left unread)
 
 
 def _text(path: Path) -> str:

@@ -22,13 +22,14 @@ file there is read and parses.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Tuple
+from typing import Any
 
 __all__ = ["HONEST", "MISTAKES", "MOMENTUM_LOOP", "NAMED_BY_THE_HINT"]
 
 _DATA = Path(__file__).resolve().parent / "data"
-_READ: List[Path] = []  # every file read, in order (tests/test_test_data.py: none left unread)
+_READ: list[Path] = []  # every file read, in order (tests/test_test_data.py: none left unread)
 
 
 def _text(path: Path) -> str:
@@ -36,13 +37,13 @@ def _text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def _index(folder: Path) -> Dict[str, Any]:
+def _index(folder: Path) -> dict[str, Any]:
     return tomllib.loads(_text(folder / "index.toml"))
 
 
-def _unique(pairs: Iterable[Tuple[str, Any]], folder: Path) -> Dict[str, Any]:
+def _unique(pairs: Iterable[tuple[str, Any]], folder: Path) -> dict[str, Any]:
     """A dict of the pairs, refusing a name listed twice (an entry copied and not renamed)."""
-    result: Dict[str, Any] = {}
+    result: dict[str, Any] = {}
     for name, value in pairs:
         if name in result:
             raise ValueError(f"{name!r} is listed twice in {folder / 'index.toml'}")
@@ -50,7 +51,7 @@ def _unique(pairs: Iterable[Tuple[str, Any]], folder: Path) -> Dict[str, Any]:
     return result
 
 
-def _honest(root: Path) -> Dict[str, Dict[str, Dict[str, str]]]:
+def _honest(root: Path) -> dict[str, dict[str, dict[str, str]]]:
     honest = {}
     for assignment in _index(root)["assignments"]:
         folder = root / assignment
@@ -62,7 +63,7 @@ def _honest(root: Path) -> Dict[str, Dict[str, Dict[str, str]]]:
     return honest
 
 
-def _mistakes(root: Path, assignments: List[str]) -> Dict[str, Dict[str, Tuple[str, str, str]]]:
+def _mistakes(root: Path, assignments: list[str]) -> dict[str, dict[str, tuple[str, str, str]]]:
     mistakes = {}
     for assignment in assignments:
         folder = root / assignment

@@ -18,8 +18,8 @@ import functools
 import http.server
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, List
 from urllib.parse import quote, urlparse
 
 import pytest
@@ -36,7 +36,7 @@ HTML = REPO / "_build" / "html"
 SHOTS = REPO / "_build" / "screenshots"
 
 
-def toc_pages(chapters_only: bool = False) -> List[str]:
+def toc_pages(chapters_only: bool = False) -> list[str]:
     """Documents named in _toc.yml, in reading order, without their file extension.
 
     ``chapters_only`` leaves out the root page and the Reference part (glossary, bibliography).
@@ -112,7 +112,7 @@ PAGE_CHECKS = """() => {
 }"""
 
 
-def load(site: str, browser, path: str, problems: Dict[str, List[str]]):
+def load(site: str, browser, path: str, problems: dict[str, list[str]]):
     """A page of the site, its facts (PAGE_CHECKS) and its screenshot; problems are collected."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
 
@@ -144,7 +144,7 @@ def load(site: str, browser, path: str, problems: Dict[str, List[str]]):
 @pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("page_name", toc_pages())
 def test_page_renders_offline(site: str, browser, page_name: str, edition: str) -> None:
-    problems: Dict[str, List[str]] = {"outside requests": [], "console errors": [], "failed requests": []}
+    problems: dict[str, list[str]] = {"outside requests": [], "console errors": [], "failed requests": []}
     facts = load(site, browser, f"{EDITIONS[edition]}{page_name}.html", problems)
     page_name = f"{EDITIONS[edition]}{page_name}"
 
@@ -166,7 +166,7 @@ def test_page_renders_offline(site: str, browser, page_name: str, edition: str) 
 NUMBER = re.compile(r"[-−+]?[\d.,]+(e[-+]?\d+)?\s*%?")
 
 
-def built_page_facts(path: Path) -> Dict[str, object]:
+def built_page_facts(path: Path) -> dict[str, object]:
     """From a built page's HTML: its computed numbers, its title, its language switch."""
     html = path.read_text(encoding="utf-8")
     return {
@@ -217,7 +217,7 @@ ENGLISH_WORDS = {"the", "and", "of", "is", "are", "with", "from", "this", "that"
 the English names of terms (in parentheses, as the book gives them) and in the references."""
 
 
-def english_in_vietnamese_page(path: Path) -> List[str]:
+def english_in_vietnamese_page(path: Path) -> list[str]:
     """English words a reader of a Vietnamese page sees outside code, formulas, term names and references."""
     from bs4 import BeautifulSoup
 

@@ -14,7 +14,7 @@ from dlcourse.models.small import digits_16x16_cnn
 def test_digits_are_the_bundled_1797_images():
     x_train, y_train, x_test, y_test = digits(size=16)
     assert len(x_train) + len(x_test) == 1797
-    assert x_train.shape[1:] == (1, 16, 16) and 0 <= float(x_train.min()) and float(x_train.max()) <= 1
+    assert x_train.shape[1:] == (1, 16, 16) and float(x_train.min()) >= 0 and float(x_train.max()) <= 1
     assert sorted(set(y_test.tolist())) == list(range(10))
     assert digits(size=8)[0].shape[1:] == (1, 8, 8)
     with pytest.raises(ValueError, match="size must be at least 8"):

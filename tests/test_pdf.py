@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
 from babel.messages.pofile import read_po
@@ -29,7 +28,7 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFC", text))
 
 
-def chapter_titles(language: str) -> List[str]:
+def chapter_titles(language: str) -> list[str]:
     """The first heading of every page in _toc.yml, in the edition's language."""
     titles = []
     for page in toc_pages():
@@ -45,7 +44,7 @@ def chapter_titles(language: str) -> List[str]:
 
 
 @pytest.fixture(scope="module")
-def pages() -> Dict[str, List[str]]:
+def pages() -> dict[str, list[str]]:
     pypdf = pytest.importorskip("pypdf")
     text = {}
     for language in EDITIONS:

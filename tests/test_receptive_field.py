@@ -186,7 +186,7 @@ def test_field_jump_and_start_match_the_gradient_of_a_real_network(specs):
     # border, and a gap inside a field (dilation, stride) is shorter than the field.
     size = 2048
     middle, (here, below) = gradient_spans(network, size)
-    assert 241 < here[0] and below[1] < size - 1 - 241  # so the measurement is not clipped
+    assert here[0] > 241 and below[1] < size - 1 - 241  # so the measurement is not clipped
     assert here[1] - here[0] + 1 == field  # the size of the field
     assert below[0] - here[0] == jump  # neighbouring outputs are one jump apart
     assert here[0] == start + middle * jump  # output i starts at start + i * jump

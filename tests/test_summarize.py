@@ -329,17 +329,11 @@ def _hooked():
 def test_summarize_never_changes_the_module(build):
     torch.manual_seed(0)
     module, size = build()
-    if size is None:
-        real_input = torch.tensor([[1, 2, 3]])
-    else:
-        real_input = torch.randn(size)
+    real_input = torch.tensor([[1, 2, 3]]) if size is None else torch.randn(size)
     with torch.no_grad():
         before_output = module(real_input)  # (a pruned module remakes its weight at every call, so run it first)
     before_state = _state(module)
-    if size is None:
-        summary = summarize(module, (1, 3), dtype=torch.long)
-    else:
-        summary = summarize(module, size)
+    summary = summarize(module, (1, 3), dtype=torch.long) if size is None else summarize(module, size)
     _assert_same(before_state, _state(module))
     with torch.no_grad():
         assert torch.equal(module(real_input), before_output)  # it still runs, and gives the same answer

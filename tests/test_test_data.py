@@ -69,5 +69,5 @@ def test_known_entries_read_right():
     dampening = MISTAKES["05_optimisers"]["a velocity averaged like Adam's m (dampening)"][2]
     assert dampening.endswith(MOMENTUM_LOOP) and dampening.count("def ") == 2
     assert NAMED_BY_THE_HINT[("08_gpus", "the efficiency divided by 2 ** j")] == "divided by 2 ** j"
-    assert 'connection.sendall(b"{marker}")' in ATTACKS["network"] and KEEPS_ITS_ANSWERS == {"calc_getattr"}
+    assert 'connection.sendall(b"{marker}")' in ATTACKS["network"] and {"calc_getattr"} == KEEPS_ITS_ANSWERS
     assert list(MISTAKES)[5:7] == ["07_attention", "06_recurrent"]  # the order of the indexes, not of the folders

@@ -214,9 +214,10 @@ def test_cli_train_prints_the_breakdown(capsys):
 
 
 def test_cli_train_for_a_network_pytorch_refuses(capsys):
-    code = main(["--input", "3x8x8", "--train", "sgd", "avgpool 2 s2 p2"])
+    with pytest.raises(SystemExit) as exit:
+        main(["--input", "3x8x8", "--train", "sgd", "avgpool 2 s2 p2"])
     _, err = capsys.readouterr()
-    assert code == 2 and "--train runs the network in PyTorch, which refuses it" in err
+    assert exit.value.code == 2 and "--train runs the network in PyTorch, which refuses it" in err
 
 
 def test_gpt2_xl_sized_model_on_the_meta_device_allocates_nothing():

@@ -8,7 +8,7 @@ English image first.
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 from sphinx.application import Sphinx
 
@@ -18,6 +18,6 @@ def _english_image_first(app: Sphinx, config: Any) -> None:
         config.nb_mime_priority_overrides = [*config.nb_mime_priority_overrides, ("*", "image/png", 25)]
 
 
-def setup(app: Sphinx) -> Dict[str, Any]:
+def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _english_image_first)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

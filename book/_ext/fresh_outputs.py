@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Set
+from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -22,7 +22,7 @@ from sphinx.util import logging
 LOG = logging.getLogger(__name__)
 
 
-def _outdated(app: Sphinx, env: Any, added: Set[str], changed: Set[str], removed: Set[str]) -> List[str]:
+def _outdated(app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
     if getattr(app, "_dlcourse_code_changed", False):
         return sorted(env.found_docs)
     return [name for name in env.found_docs if name.endswith("bibliography")]
@@ -71,7 +71,7 @@ def _remember_code_hash(app: Sphinx, error: Any) -> None:
             stamp.write_text(code)
 
 
-def setup(app: Sphinx) -> Dict[str, Any]:
+def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _execute_again_when_code_changed)
     app.connect("env-get-outdated", _outdated)
     app.connect("build-finished", _remember_code_hash)

@@ -9,7 +9,7 @@ In a translated paragraph these roles read the value from the page's own glue ca
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 from myst_nb.ext.glue.roles import PasteRoleAny, PasteTextRole
 from sphinx.application import Sphinx
@@ -40,7 +40,7 @@ class _PasteAnyInTranslation(_PasteInTranslation, PasteRoleAny):
     pass
 
 
-def setup(app: Sphinx) -> Dict[str, Any]:
+def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("myst_nb")
     for name, role in (("", _PasteAnyInTranslation), ("any", _PasteAnyInTranslation),
                        ("text", _PasteTextInTranslation)):

@@ -10,7 +10,7 @@ the single-page builds the PDFs are printed from.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -49,7 +49,7 @@ def other_edition_url(pagename: str, language: str) -> str:
     return f"{up}{there}{pagename}.html"
 
 
-def _add_switch(app: Sphinx, pagename: str, templatename: str, context: Dict[str, Any], doctree: Any) -> None:
+def _add_switch(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
     language = app.config.language or "en"
     if app.builder.name != "html" or language not in LANGUAGES or "body" not in context:
         return
@@ -64,7 +64,7 @@ def _add_static_path(app: Sphinx, config: Config) -> None:
     config.html_static_path = [*config.html_static_path, str(Path(__file__).parent / "static")]
 
 
-def setup(app: Sphinx) -> Dict[str, Any]:
+def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _add_static_path)
     app.connect("html-page-context", _add_switch)
     app.add_css_file("language_switch.css")

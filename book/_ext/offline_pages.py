@@ -17,7 +17,7 @@ default figure instead (``dlcourse.display.notebook.is_book_build``).
 from __future__ import annotations
 
 import os
-from typing import Any, Dict
+from typing import Any
 
 from sphinx.application import Sphinx
 
@@ -30,7 +30,7 @@ def _drop_thebe(app: Sphinx) -> None:
     app.registry.css_files = [(name, attrs) for name, attrs in app.registry.css_files if "thebe" not in str(name)]
 
 
-def setup(app: Sphinx) -> Dict[str, Any]:
+def setup(app: Sphinx) -> dict[str, Any]:
     os.environ["DLCOURSE_BOOK_BUILD"] = "1"  # inherited by every kernel the build starts
     app.connect("builder-inited", _drop_thebe, priority=0)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

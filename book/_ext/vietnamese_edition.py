@@ -18,7 +18,7 @@ The glossary is sorted by its Vietnamese headwords, in Vietnamese dictionary ord
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 from sphinx import addnodes
 from sphinx.application import Sphinx
@@ -28,12 +28,12 @@ from sphinx.util.i18n import docname_to_domain
 from dlcourse.vietnamese.writing import vietnamese, vietnamese_html, vietnamese_numbers
 
 
-def _catalogue(app: Sphinx, docname: str) -> Dict[str, str]:
+def _catalogue(app: Sphinx, docname: str) -> dict[str, str]:
     """The translations of one page's catalogue (msgid → msgstr), read from its ``.po`` file."""
     from babel.messages.pofile import read_po
 
     domain = docname_to_domain(docname, app.config.gettext_compact)
-    translations: Dict[str, str] = {}
+    translations: dict[str, str] = {}
     for directory in app.config.locale_dirs:
         po = Path(app.srcdir) / directory / app.config.language / "LC_MESSAGES" / f"{domain}.po"
         if po.exists():
@@ -145,12 +145,12 @@ _VIETNAMESE_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
 _TONES = "\u0300\u0301\u0309\u0303\u0323"  # huyền, sắc, hỏi, ngã, nặng: a à á ả ã ạ
 
 
-def _vietnamese_order(word: str) -> List[Any]:
+def _vietnamese_order(word: str) -> list[Any]:
     """A sort key in Vietnamese dictionary order: syllable by syllable, the letters first
     (a ă â b c d đ e ê …), then the tone (a à á ả ã ạ)."""
     import unicodedata
 
-    key: List[Any] = []
+    key: list[Any] = []
     for syllable in word.lower().split():
         letters, tones = [], []
         for char in syllable:
@@ -163,7 +163,7 @@ def _vietnamese_order(word: str) -> List[Any]:
     return key
 
 
-def setup(app: Sphinx) -> Dict[str, Any]:
+def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _edition_settings)
     app.connect("builder-inited", _translate_title)
     app.connect("doctree-read", _translate_parts)

@@ -28,12 +28,12 @@ import argparse
 import re
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
 
 from dlcourse.command_line import CommandLine
 
-LANGUAGES: Dict[str, str] = {"en": "English", "vi": "Tiếng Việt"}
+LANGUAGES: dict[str, str] = {"en": "English", "vi": "Tiếng Việt"}
 """The editions, by language code, with the name a reader of that language knows."""
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,7 +153,7 @@ def publish(language: str, root: Path = ROOT) -> Path:
     return target
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Build what the command line asks; exit status 2 for a bad input, 1 when a build fails (one line on stderr)."""
 
     parser = CommandLine(prog="python -m dlcourse.book.editions", description=__doc__.split("\n")[0])
@@ -161,7 +161,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("languages", nargs="*", type=edition, default=["en", "vi"],
                         help="the editions, for singlehtml (default: en vi)")
     args = parser.parse_args(argv)
-    done: List[Path] = []
+    done: list[Path] = []
     try:
         if args.what == "vi":
             build("html", "vi")

@@ -15,8 +15,8 @@ Chromium also writes the PDF's outline (bookmarks) from the headings.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 from dlcourse.book.editions import LANGUAGES, ROOT, edition, output_dir
 from dlcourse.command_line import CommandLine
@@ -138,14 +138,14 @@ def print_edition(language: str, root: Path = ROOT) -> Path:
     return target
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Print the editions asked for; exit status 2 for a bad input, 1 when one cannot be printed (one line
     on stderr)."""
 
     parser = CommandLine(prog="python -m dlcourse.book.pdf", description=__doc__.split("\n")[0])
     parser.add_argument("languages", nargs="*", type=edition, default=list(LANGUAGES), help="editions (default: en vi)")
     args = parser.parse_args(argv)
-    written: List[Path] = []
+    written: list[Path] = []
     try:
         for language in args.languages:
             written.append(print_edition(language))

@@ -28,9 +28,9 @@ import copy
 import re
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
@@ -98,7 +98,7 @@ def _written_numbers(message: str) -> Counter:
     return Counter(_NUMBER_TOKEN.findall(_SEGMENT.sub(lambda m: m.group() if m.group("math") else " ", message)))
 
 
-def number_problem(original: str, translation: str) -> Optional[str]:
+def number_problem(original: str, translation: str) -> str | None:
     r"""Why the numbers of a Vietnamese translation are not its original's written the
     Vietnamese way (``5,000`` → ``5.000``, ``0.9`` → ``0,9``, ``$0.9$`` → ``$0{,}9$``), or None.
 
@@ -133,7 +133,7 @@ def fixed_parts(message: str) -> Counter:
     return parts
 
 
-def markup_problem(original: str, translation: str) -> Optional[str]:
+def markup_problem(original: str, translation: str) -> str | None:
     """Why a translation does not keep the fixed parts of its original, or None when it does.
 
     >>> markup_problem("Use $\\\\alpha$ here.", "Dùng $\\\\alpha$ ở đây.") is None
@@ -157,9 +157,9 @@ class PageReport:
     page: str
     total: int = 0
     translated: int = 0
-    fuzzy: List[str] = field(default_factory=list)
-    untranslated: List[str] = field(default_factory=list)
-    broken: List[str] = field(default_factory=list)
+    fuzzy: list[str] = field(default_factory=list)
+    untranslated: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -178,7 +178,7 @@ def _messages(catalog: Catalog):
     return [message for message in catalog if message.id and not isinstance(message.id, tuple)]
 
 
-def check_page(template: Catalog, translations: Optional[Catalog], page: str) -> PageReport:
+def check_page(template: Catalog, translations: Catalog | None, page: str) -> PageReport:
     """Merge a page's translations into its current messages and count what is missing.
 
     The merge is ``Catalog.update`` from Babel, what ``sphinx-intl update`` runs: a message
@@ -212,7 +212,7 @@ def _read(path: Path) -> Catalog:
         raise ValueError(f"cannot read the catalogue {path}: {exc}") from exc
 
 
-def check(templates: Path, locales: Path, language: str = "vi") -> List[PageReport]:
+def check(templates: Path, locales: Path, language: str = "vi") -> list[PageReport]:
     """Check every page's catalogue of one language against the current templates."""
     pots = sorted(templates.rglob("*.pot"))
     if not pots:
@@ -225,7 +225,7 @@ def check(templates: Path, locales: Path, language: str = "vi") -> List[PageRepo
     return reports
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Check the catalogues: exit status 0 when every page is translated, 1 when one is not or the check cannot
     be made (its reason in one line on stderr), 2 for a bad input."""
 

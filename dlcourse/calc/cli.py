@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from dlcourse.calc.network import Network
 from dlcourse.calc.report import batch_totals, format_table
@@ -44,7 +45,7 @@ class UsageError(ValueError):
     """A mistake on the command line (a bad input), reported in one line with exit status 2."""
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``dlcourse-calc``; returns the exit status, or exits with 2 and one line on stderr for a
     bad input."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -77,9 +78,9 @@ def _parser() -> CommandLine:
     return parser
 
 
-def _table(parser: argparse.ArgumentParser, argv: List[str]) -> int:
+def _table(parser: argparse.ArgumentParser, argv: list[str]) -> int:
     options = parser.parse_args(argv)
-    specs: List[str] = []
+    specs: list[str] = []
     input_text = options.input
     if options.file:
         input_text, specs = _read_file(options.file, input_text)
@@ -124,7 +125,7 @@ def _table(parser: argparse.ArgumentParser, argv: List[str]) -> int:
     return 0
 
 
-def _read_file(path: str, input_text: Optional[str]) -> tuple:
+def _read_file(path: str, input_text: str | None) -> tuple:
     try:
         with open(path, encoding="utf-8") as handle:
             lines = handle.read().splitlines()
@@ -142,10 +143,10 @@ def _read_file(path: str, input_text: Optional[str]) -> tuple:
     return input_text, specs
 
 
-def _one_size(words: List[str]) -> int:
+def _one_size(words: list[str]) -> int:
     """``size N kK [sS] [pP] [dD] [ceil]`` -> one output size (the words are read by ``spec.parse_size``)."""
     try:
-        options: Dict[str, Any] = parse_size(" ".join(words))
+        options: dict[str, Any] = parse_size(" ".join(words))
     except SpecError as error:
         raise UsageError(f"size {error} (usage: dlcourse-calc size N kK [sS] [pP] [dD] [ceil], "
                          "e.g. size 57 k2 s2 p2)") from None

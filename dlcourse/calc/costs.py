@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, Union
 
 import numpy as np
 
 from dlcourse.activations import softmax  # the course's one softmax (stable: shifted by the maximum)
 from dlcourse.validation import checked_int
 
-Number = Union[int, float]
+Number = int | float
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 from dlcourse.calc.sizes import IntOrPair, as_pair, conv_output_size
 from dlcourse.validation import checked_int
 
-Shape = Tuple[int, ...]
+Shape = tuple[int, ...]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax")
 
@@ -59,7 +58,7 @@ class Layer:
         return self.name
 
 
-def _check_activation(activation: Optional[str]) -> Optional[str]:
+def _check_activation(activation: str | None) -> str | None:
     if activation is None:
         return None
     if not isinstance(activation, str) or activation.lower() not in ACTIVATIONS:
@@ -74,17 +73,17 @@ def _options(**values: object) -> str:
     return ", ".join(shown)
 
 
-def _pair_text(pair: Tuple[int, int]) -> str:
+def _pair_text(pair: tuple[int, int]) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
 
 
-def _expect_image(input_shape: Shape) -> Tuple[int, int, int]:
+def _expect_image(input_shape: Shape) -> tuple[int, int, int]:
     if len(input_shape) != 3:
         raise ValueError(f"expects an image (C, H, W), got shape {input_shape}")
     return input_shape  # type: ignore[return-value]
 
 
-def _expect_sequence(input_shape: Shape) -> Tuple[int, int]:
+def _expect_sequence(input_shape: Shape) -> tuple[int, int]:
     if len(input_shape) != 2:
         kind = "an image" if len(input_shape) == 3 else "a vector"
         raise ValueError(
@@ -96,12 +95,12 @@ def _expect_sequence(input_shape: Shape) -> Tuple[int, int]:
 def _window_output(
     height: int,
     width: int,
-    kernel: Tuple[int, int],
-    stride: Tuple[int, int],
-    padding: Tuple[int, int],
-    dilation: Tuple[int, int] = (1, 1),
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
     ceil_mode: bool = False,
-) -> Tuple[int, int]:
+) -> tuple[int, int]:
     return (
         conv_output_size(height, kernel[0], stride[0], padding[0], dilation[0], ceil_mode),
         conv_output_size(width, kernel[1], stride[1], padding[1], dilation[1], ceil_mode),
@@ -127,7 +126,7 @@ class Conv2d(Layer):
         dilation: IntOrPair = 1,
         groups: int = 1,
         bias: bool = True,
-        activation: Optional[str] = None,
+        activation: str | None = None,
     ) -> None:
         self.out_channels = checked_int("out_channels", out_channels)
         self.kernel_size = as_pair(kernel_size, "kernel_size")
@@ -176,7 +175,7 @@ class _Pool2d(Layer):
     def __init__(
         self,
         kernel_size: IntOrPair,
-        stride: Optional[IntOrPair] = None,
+        stride: IntOrPair | None = None,
         padding: IntOrPair = 0,
         ceil_mode: bool = False,
     ) -> None:
@@ -260,7 +259,7 @@ class Linear(Layer):
     """
 
     def __init__(
-        self, out_features: int, bias: bool = True, activation: Optional[str] = None
+        self, out_features: int, bias: bool = True, activation: str | None = None
     ) -> None:
         self.out_features = checked_int("out_features", out_features)
         self.bias = bool(bias)

@@ -12,7 +12,8 @@ real meta kernel.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -64,7 +65,7 @@ def _layer_norm(x: torch.Tensor, normalized_shape: Sequence[int], *_: Any) -> An
     return _like(x), stats, _like(stats)
 
 
-def _mean(x: torch.Tensor, dim: Optional[Sequence[int]], keepdim: bool = False, dtype: Any = None) -> Any:
+def _mean(x: torch.Tensor, dim: Sequence[int] | None, keepdim: bool = False, dtype: Any = None) -> Any:
     if dtype is not None or not x.dtype.is_floating_point:
         return NotImplemented
     dims = {d % x.dim() for d in (dim if dim else range(x.dim()))}
@@ -84,7 +85,7 @@ def _stack(tensors: Sequence[torch.Tensor], dim: int = 0) -> Any:
 def _convolution(
     x: torch.Tensor,
     weight: torch.Tensor,
-    bias: Optional[torch.Tensor],
+    bias: torch.Tensor | None,
     stride: Sequence[int],
     padding: Sequence[int],
     dilation: Sequence[int],
@@ -171,7 +172,7 @@ def _same_as_input(x: torch.Tensor, *_: Any, **__: Any) -> torch.Tensor:
     return _like(x)
 
 
-SHORTCUTS: Dict[Any, Shortcut] = {
+SHORTCUTS: dict[Any, Shortcut] = {
     aten.convolution.default: _convolution,
     aten.empty_like.default: _empty_like,
     aten.max_pool2d_with_indices.default: _max_pool2d,
@@ -198,7 +199,7 @@ _OTHER_DTYPE = frozenset(
 )
 
 
-def shortcut(func: Any, args: Sequence[Any], kwargs: Dict[str, Any]) -> Any:
+def shortcut(func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     """The operator's output by shape alone, or ``NotImplemented`` to run the real kernel."""
     rule = SHORTCUTS.get(func)
     if rule is not None:
@@ -208,7 +209,7 @@ def shortcut(func: Any, args: Sequence[Any], kwargs: Dict[str, Any]) -> Any:
     return NotImplemented
 
 
-def _broadcast(shapes: Sequence[Sequence[int]]) -> Optional[tuple]:
+def _broadcast(shapes: Sequence[Sequence[int]]) -> tuple | None:
     """NumPy broadcasting (torch.broadcast_shapes imports sympy); ``None`` if incompatible."""
     rank = max(len(shape) for shape in shapes)
     result = [1] * rank

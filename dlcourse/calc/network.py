@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from collections.abc import Sequence
 
 from dlcourse.calc.layers import Layer
 from dlcourse.calc.report import Row, Summary
@@ -47,14 +47,14 @@ class Network(Summary):
         self.layers = list(layers)
 
 
-def _count(shape: Tuple[int, ...]) -> int:
+def _count(shape: tuple[int, ...]) -> int:
     total = 1
     for size in shape:
         total *= size
     return total
 
 
-def _check_input_shape(input_shape: Sequence[int]) -> Tuple[int, ...]:
+def _check_input_shape(input_shape: Sequence[int]) -> tuple[int, ...]:
     try:
         shape = tuple(input_shape)
     except TypeError:

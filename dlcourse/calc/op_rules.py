@@ -10,7 +10,8 @@ instead of counting it as 0.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Dict, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -62,7 +63,7 @@ def _attention(args: Sequence[Any], out: Any) -> int:
     return batch * query.shape[-2] * key.shape[-2] * (query.shape[-1] + value.shape[-1])
 
 
-RULES: Dict[str, MacRule] = {
+RULES: dict[str, MacRule] = {
     "mm": _mm,
     "addmm": _addmm,
     "bmm": _bmm,
@@ -110,7 +111,7 @@ def op_name(func: Any) -> str:
     return func.overloadpacket.__name__
 
 
-def op_macs(func: Any, args: Sequence[Any], out: Any) -> Optional[int]:
+def op_macs(func: Any, args: Sequence[Any], out: Any) -> int | None:
     """MACs of one operator call, 0 for work-free operators, ``None`` if unknown.
 
     >>> import torch

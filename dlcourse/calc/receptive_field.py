@@ -24,13 +24,14 @@ their own: :func:`receptive_field` refuses them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any
 
 from dlcourse.calc.layers import BatchNorm2d, Dropout, Layer, ReLU, Sigmoid, Tanh
 from dlcourse.calc.sizes import as_pair
 
-Pair = Tuple[int, int]
+Pair = tuple[int, int]
 
 PER_PIXEL = (ReLU, Tanh, Sigmoid, BatchNorm2d, Dropout)
 
@@ -60,7 +61,7 @@ class Window:
     dilation: Pair
 
 
-def layer_window(layer: Any, position: int) -> Optional[Window]:
+def layer_window(layer: Any, position: int) -> Window | None:
     """The window of a layer, or None for a per-pixel layer; ValueError otherwise."""
     if isinstance(layer, PER_PIXEL):
         return None
@@ -89,7 +90,7 @@ def layer_window(layer: Any, position: int) -> Optional[Window]:
     return window
 
 
-def layer_windows(layers: Sequence[Layer]) -> List[Optional[Window]]:
+def layer_windows(layers: Sequence[Layer]) -> list[Window | None]:
     """The window of every layer (None for a per-pixel one), after checking the stack."""
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence):
         raise ValueError(f"layers must be a list of layer specs, got {layers!r}")
@@ -103,7 +104,7 @@ def _name(layer: Any) -> str:
     return name if isinstance(name, str) else repr(layer)
 
 
-def receptive_field(layers: Sequence[Layer]) -> List[FieldRow]:
+def receptive_field(layers: Sequence[Layer]) -> list[FieldRow]:
     """Receptive field and jump after every layer of a stack, first layer first.
 
     ``layers`` are ``dlcourse.calc`` specs (``Conv2d``, ``MaxPool2d``,

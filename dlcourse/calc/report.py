@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from dlcourse.validation import checked_int
 
-Shape = Tuple[int, ...]
+Shape = tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,14 @@ class Row:
     name: str
     output_shape: Shape
     params: int
-    macs: Optional[int]
+    macs: int | None
     activations: int
     note: str = ""
     path: str = ""   # the module's name in its model ("features.0"); "" for a Network layer
     kind: str = ""   # the module's or layer's class ("Conv2d")
 
     @property
-    def flops(self) -> Optional[int]:
+    def flops(self) -> int | None:
         """FLOPs = 2 x MACs (one multiply and one add per MAC)."""
         return None if self.macs is None else 2 * self.macs
 
@@ -51,19 +52,19 @@ class Summary:
         self,
         input_shape: Shape,
         rows: Sequence[Row],
-        params: Optional[int] = None,
+        params: int | None = None,
         notes: Sequence[str] = (),
         output_shape: Any = None,
     ) -> None:
         self.input_shape: Shape = tuple(input_shape)
-        self.rows: List[Row] = list(rows)
+        self.rows: list[Row] = list(rows)
         self._params = params
         self._output_shape = output_shape
-        self.notes: List[str] = list(notes)
+        self.notes: list[str] = list(notes)
         # values in the input(s); ``summarize`` sets it when a module takes several inputs
         self.input_values: int = math.prod(self.input_shape)
         # module path -> (class name, output shape) of every module ``summarize`` saw run
-        self.modules: Dict[str, Tuple[str, Any]] = {}
+        self.modules: dict[str, tuple[str, Any]] = {}
 
     @property
     def output_shape(self) -> Any:
@@ -93,7 +94,7 @@ class Summary:
         return 2 * self.macs
 
     @property
-    def unknown_rows(self) -> List[Row]:
+    def unknown_rows(self) -> list[Row]:
         """Rows whose MACs are not known (left out of ``macs``)."""
         return [row for row in self.rows if row.macs is None]
 
@@ -110,7 +111,7 @@ class Summary:
         values = self.activation_count(include_input) + (self.params if include_params else 0)
         return values * bytes_per_value
 
-    def to_dict(self, bytes_per_value: int = 4) -> Dict[str, object]:
+    def to_dict(self, bytes_per_value: int = 4) -> dict[str, object]:
         """Plain data for JSON output."""
         return {
             "input_shape": list(self.input_shape),
@@ -163,8 +164,8 @@ def _shape_text(shape: Shape) -> str:
     return str(tuple(shape))
 
 
-def _cells(summary: Summary) -> List[Tuple[str, ...]]:
-    cells: List[Tuple[str, ...]] = [("0", "input", _shape_text(summary.input_shape), "", "")]
+def _cells(summary: Summary) -> list[tuple[str, ...]]:
+    cells: list[tuple[str, ...]] = [("0", "input", _shape_text(summary.input_shape), "", "")]
     for index, row in enumerate(summary.rows, start=1):
         macs = "?" if row.macs is None else f"{row.macs:,}"
         name = row.name + (f"  [{row.note}]" if row.note else "")
@@ -172,7 +173,7 @@ def _cells(summary: Summary) -> List[Tuple[str, ...]]:
     return cells
 
 
-def _total_lines(summary: Summary, bytes_per_value: int = 4, batch_size: int = 1) -> List[str]:
+def _total_lines(summary: Summary, bytes_per_value: int = 4, batch_size: int = 1) -> list[str]:
     unit = f"{bytes_per_value} B per value"
     lines = [
         f"params: {summary.params:,}",
@@ -196,7 +197,7 @@ def _total_lines(summary: Summary, bytes_per_value: int = 4, batch_size: int = 1
     return lines
 
 
-def batch_totals(summary: Summary, batch_size: int, bytes_per_value: int = 4) -> Dict[str, int]:
+def batch_totals(summary: Summary, batch_size: int, bytes_per_value: int = 4) -> dict[str, int]:
     """Totals for ``batch_size`` samples of a per-sample summary; parameters are stored once.
 
     >>> from dlcourse.calc import Network, Linear

@@ -18,9 +18,7 @@ functions answer with the formula and do not enforce PyTorch's limit.
 
 from __future__ import annotations
 
-from typing import Tuple, Union
-
-IntOrPair = Union[int, Tuple[int, int]]
+IntOrPair = int | tuple[int, int]
 
 
 def conv_output_size(
@@ -72,7 +70,7 @@ def conv_output_size(
     return out
 
 
-def as_pair(value: IntOrPair, name: str) -> Tuple[int, int]:
+def as_pair(value: IntOrPair, name: str) -> tuple[int, int]:
     """Turn ``3`` or ``(3, 5)`` into an ``(h, w)`` pair of ints.
 
     >>> as_pair(3, "kernel_size")

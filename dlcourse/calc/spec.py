@@ -18,7 +18,7 @@ Sizes: ``k3`` or ``k3x5`` (height x width); likewise ``s``, ``p`` and ``d``.
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
 
 from dlcourse.calc import layers
 
@@ -33,7 +33,7 @@ class SpecError(ValueError):
         self.spec, self.token = spec, token
 
 
-def parse_shape(text: str) -> Tuple[int, ...]:
+def parse_shape(text: str) -> tuple[int, ...]:
     """Read a per-sample shape such as ``3x128x128``, ``100x128`` or ``784``.
 
     >>> parse_shape("3x128x128")
@@ -75,7 +75,7 @@ def parse_layer(spec: str) -> layers.Layer:
         raise SpecError(spec, kind, str(error)) from None
 
 
-def _number(spec: str, words: List[str], what: str) -> int:
+def _number(spec: str, words: list[str], what: str) -> int:
     if not words or not words[0].isdigit():
         got = f"'{words[0]}'" if words else "nothing"
         raise SpecError(spec, words[0] if words else "", f"expected {what} (a whole number), got {got}")
@@ -87,9 +87,9 @@ def _size(value: str) -> object:
     return parts[0] if len(parts) == 1 else (parts[0], parts[1])
 
 
-def _options(spec: str, words: List[str], sized: Dict[str, str], flags: Dict[str, str]) -> Dict[str, object]:
+def _options(spec: str, words: list[str], sized: dict[str, str], flags: dict[str, str]) -> dict[str, object]:
     """Read words like ``s2`` (sized options) and ``relu`` (flags) into keyword arguments."""
-    found: Dict[str, object] = {}
+    found: dict[str, object] = {}
     for word in words:
         if word in flags:
             key, _, value = flags[word].partition("=")
@@ -107,7 +107,7 @@ def _options(spec: str, words: List[str], sized: Dict[str, str], flags: Dict[str
 _ACTIVATION_FLAGS = {name: f"activation={name}" for name in layers.ACTIVATIONS}
 
 
-def _conv(spec: str, words: List[str]) -> layers.Layer:
+def _conv(spec: str, words: list[str]) -> layers.Layer:
     out = _number(spec, words, "the number of filters")
     sized = {"k": "kernel_size", "s": "stride", "p": "padding", "d": "dilation", "g": "groups"}
     options = _options(spec, words, sized, {"nobias": "bias=False", **_ACTIVATION_FLAGS})
@@ -116,9 +116,9 @@ def _conv(spec: str, words: List[str]) -> layers.Layer:
     return layers.Conv2d(out, **options)  # type: ignore[arg-type]
 
 
-def _pool(layer: Callable[..., layers.Layer]) -> Callable[[str, List[str]], layers.Layer]:
-    def build(spec: str, words: List[str]) -> layers.Layer:
-        kernel: Optional[object] = None
+def _pool(layer: Callable[..., layers.Layer]) -> Callable[[str, list[str]], layers.Layer]:
+    def build(spec: str, words: list[str]) -> layers.Layer:
+        kernel: object | None = None
         if words and re.fullmatch(r"\d+(x\d+)?", words[0]):
             kernel = _size(words.pop(0))
         options = _options(spec, words, {"k": "kernel_size", "s": "stride", "p": "padding"}, {"ceil": "ceil_mode=True"})
@@ -131,13 +131,13 @@ def _pool(layer: Callable[..., layers.Layer]) -> Callable[[str, List[str]], laye
     return build
 
 
-def _linear(spec: str, words: List[str]) -> layers.Layer:
+def _linear(spec: str, words: list[str]) -> layers.Layer:
     out = _number(spec, words, "the number of units")
     return layers.Linear(out, **_options(spec, words, {}, {"nobias": "bias=False", **_ACTIVATION_FLAGS}))  # type: ignore[arg-type]
 
 
-def _recurrent(layer: Callable[..., layers.Layer]) -> Callable[[str, List[str]], layers.Layer]:
-    def build(spec: str, words: List[str]) -> layers.Layer:
+def _recurrent(layer: Callable[..., layers.Layer]) -> Callable[[str, list[str]], layers.Layer]:
+    def build(spec: str, words: list[str]) -> layers.Layer:
         hidden = _number(spec, words, "the hidden size")
         flags = {"bi": "bidirectional=True", "nobias": "bias=False"}
         return layer(hidden, **_options(spec, words, {"l": "num_layers"}, flags))
@@ -145,13 +145,13 @@ def _recurrent(layer: Callable[..., layers.Layer]) -> Callable[[str, List[str]],
     return build
 
 
-def _attention(spec: str, words: List[str]) -> layers.Layer:
+def _attention(spec: str, words: list[str]) -> layers.Layer:
     embed = _number(spec, words, "the embedding size")
     options = _options(spec, words, {"h": "num_heads"}, {})
     return layers.MultiheadAttention(embed, options.get("num_heads", 1))  # type: ignore[arg-type]
 
 
-def _dropout(spec: str, words: List[str]) -> layers.Layer:
+def _dropout(spec: str, words: list[str]) -> layers.Layer:
     if len(words) > 1:
         raise SpecError(spec, words[1], f"unexpected '{words[1]}' after the dropout probability")
     if not words:
@@ -162,8 +162,8 @@ def _dropout(spec: str, words: List[str]) -> layers.Layer:
         raise SpecError(spec, words[0], f"dropout probability must be a number in [0, 1), got '{words[0]}'") from None
 
 
-def _plain(layer: Callable[[], layers.Layer]) -> Callable[[str, List[str]], layers.Layer]:
-    def build(spec: str, words: List[str]) -> layers.Layer:
+def _plain(layer: Callable[[], layers.Layer]) -> Callable[[str, list[str]], layers.Layer]:
+    def build(spec: str, words: list[str]) -> layers.Layer:
         if words:
             raise SpecError(spec, words[0], f"'{spec.split()[0]}' takes no options, got '{words[0]}'")
         return layer()
@@ -171,7 +171,7 @@ def _plain(layer: Callable[[], layers.Layer]) -> Callable[[str, List[str]], laye
     return build
 
 
-def parse_size(spec: str) -> Dict[str, object]:
+def parse_size(spec: str) -> dict[str, object]:
     """Read ``N kK [sS] [pP] [dD] [ceil]``, one axis of a window, into ``conv_output_size``'s arguments.
 
     The same words as a layer's options (``k``, ``s``, ``p``, ``d``, ``ceil``), read by the
@@ -192,7 +192,7 @@ def parse_size(spec: str) -> Dict[str, object]:
     return {"size": size, **options}
 
 
-_BUILDERS: Dict[str, Callable[[str, List[str]], layers.Layer]] = {
+_BUILDERS: dict[str, Callable[[str, list[str]], layers.Layer]] = {
     "conv": _conv,
     "maxpool": _pool(layers.MaxPool2d),
     "avgpool": _pool(layers.AvgPool2d),

@@ -22,8 +22,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Sequence, Set, Tuple, Union
+from typing import Any
 
 import torch
 from torch import nn
@@ -33,7 +34,7 @@ from dlcourse.calc import meta_shortcuts, op_rules
 from dlcourse.calc.report import Row, Summary
 from dlcourse.validation import checked_int
 
-InputSize = Union[Sequence[int], Sequence[Sequence[int]]]
+InputSize = Sequence[int] | Sequence[Sequence[int]]
 
 
 @dataclass
@@ -42,15 +43,15 @@ class _Call:
 
     name: str
     module: nn.Module
-    inputs: List[torch.Tensor]
+    inputs: list[torch.Tensor]
     macs: int = 0
-    unknown_ops: Set[str] = field(default_factory=set)
+    unknown_ops: set[str] = field(default_factory=set)
 
 
 class MacCounter(TorchDispatchMode):
     """Charges each operator's MACs to the innermost running module."""
 
-    def __init__(self, stack: List[_Call]) -> None:
+    def __init__(self, stack: list[_Call]) -> None:
         super().__init__()
         self.stack = stack
 
@@ -101,18 +102,18 @@ def summarize(
     sizes = check_sizes(input_size)
     inputs = [torch.empty(size, dtype=dtype, device="meta") for size in sizes]
     model = meta_copy(module)
-    calls: List[_Call] = []
-    rows: List[Row] = []
-    claimed: Set[int] = set()
-    seen: Dict[str, Tuple[str, Any]] = {}
-    names: Dict[nn.Module, str] = {}
+    calls: list[_Call] = []
+    rows: list[Row] = []
+    claimed: set[int] = set()
+    seen: dict[str, tuple[str, Any]] = {}
+    names: dict[nn.Module, str] = {}
     for name, sub in model.named_modules(remove_duplicate=False):
         names.setdefault(sub, name)
 
-    def before(sub: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+    def before(sub: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         calls.append(_Call(names.get(sub, ""), sub, list(_tensors((args, kwargs)))))
 
-    def after(sub: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any], output: Any) -> None:
+    def after(sub: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
         call = calls.pop()
         seen.setdefault(call.name, (type(sub).__name__, shape_of(output)))
         params = 0
@@ -158,7 +159,7 @@ def meta_copy(module: nn.Module) -> nn.Module:
     >>> copied[0] is copied[2], copied[0].weight.device.type, shared.weight.device.type
     (True, 'meta', 'cpu')
     """
-    memo: Dict[int, Any] = {}
+    memo: dict[int, Any] = {}
     for sub in module.modules():
         for value in [*vars(sub).values(), *sub._parameters.values(), *sub._buffers.values()]:
             if isinstance(value, torch.Tensor) and id(value) not in memo:
@@ -225,7 +226,7 @@ def refuse_torchscript(module: nn.Module) -> None:
                              "it was scripted or traced from")
 
 
-def explain_failure(error: BaseException, module: nn.Module, calls: List[_Call], sizes: List[Tuple[int, ...]]) -> str:
+def explain_failure(error: BaseException, module: nn.Module, calls: list[_Call], sizes: list[tuple[int, ...]]) -> str:
     """A message that says which module failed, why, and what to do."""
     shapes = ", ".join(str(tuple(size)) for size in sizes)
     where = (f"its module {calls[-1].name!r} ({type(calls[-1].module).__name__})" if calls and calls[-1].name
@@ -282,7 +283,7 @@ def _tensors(value: Any) -> Iterator[torch.Tensor]:
             yield from _tensors(item)
 
 
-def check_sizes(input_size: InputSize) -> List[Tuple[int, ...]]:
+def check_sizes(input_size: InputSize) -> list[tuple[int, ...]]:
     """The input size(s) as a list of shapes; ValueError, saying what was expected, for anything else.
 
     >>> check_sizes((8, 3, 32, 32))
@@ -321,7 +322,7 @@ def group_rows(summary: Summary, depth: int = 1) -> Summary:
     [('0 (Sequential)', (1, 8), 40), ('1 (Linear)', (1, 2), 18)]
     """
     checked_int("depth", depth)
-    groups: Dict[str, List[Row]] = {}
+    groups: dict[str, list[Row]] = {}
     for row in summary.rows:
         key = ".".join(row.path.split(".")[:depth]) if row.path else row.name
         groups.setdefault(key, []).append(row)

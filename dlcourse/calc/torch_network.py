@@ -14,7 +14,7 @@ other model.  Choices where the spec leaves PyTorch a choice:
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Tuple
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -22,7 +22,7 @@ from torch import nn
 from dlcourse.calc import layers
 from dlcourse.calc.network import Network
 
-_ACTIVATIONS: Dict[str, Callable[[], nn.Module]] = {
+_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "softmax": lambda: nn.Softmax(dim=-1),
 }
 
@@ -69,7 +69,7 @@ def to_torch(network: Network) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
-def _module(layer: layers.Layer, shape: Tuple[int, ...]) -> nn.Module:
+def _module(layer: layers.Layer, shape: tuple[int, ...]) -> nn.Module:
     if isinstance(layer, layers.Conv2d):
         conv = nn.Conv2d(shape[0], layer.out_channels, layer.kernel_size, layer.stride, layer.padding,
                          layer.dilation, layer.groups, layer.bias)
@@ -95,7 +95,7 @@ def _module(layer: layers.Layer, shape: Tuple[int, ...]) -> nn.Module:
                               bidirectional=layer.bidirectional))
     if isinstance(layer, layers.MultiheadAttention):
         return _SelfAttention(nn.MultiheadAttention(layer.embed_dim, layer.num_heads, batch_first=True))
-    elementwise: Dict[type, Callable[[], nn.Module]] = {
+    elementwise: dict[type, Callable[[], nn.Module]] = {
         layers.ReLU: nn.ReLU, layers.Tanh: nn.Tanh, layers.Sigmoid: nn.Sigmoid,
         layers.Softmax: lambda: nn.Softmax(dim=-1),
     }

@@ -33,8 +33,9 @@ pass (temporaries, allocator rounding) is not counted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any
 
 import torch
 from torch import nn
@@ -50,8 +51,8 @@ from dlcourse.calc.summarize import (
 )
 from dlcourse.validation import checked_int
 
-OPTIMIZER_STATE_BUFFERS: Dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2}
-SampleShape = Union[Sequence[int], Sequence[Sequence[int]]]
+OPTIMIZER_STATE_BUFFERS: dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2}
+SampleShape = Sequence[int] | Sequence[Sequence[int]]
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def training_memory(
     input_size: InputSize,
     optimizer: str = "sgd",
     dtype: torch.dtype = torch.float32,
-    bytes_per_value: Optional[int] = 4,
+    bytes_per_value: int | None = 4,
     **forward_kwargs: Any,
 ) -> TrainingMemory:
     """Bytes of parameters, gradients, optimiser state and saved activations for one training step.
@@ -104,8 +105,8 @@ def training_memory(
     model = meta_copy(module)
     model.train()
     inputs = [torch.empty(size, dtype=dtype, device="meta") for size in sizes]
-    saved: Dict[int, Tuple[int, int, int]] = {}  # storage -> (nbytes, element size, bytes counted per element)
-    kept: List[torch.Tensor] = []  # keeps every saved tensor alive, so no storage key is reused
+    saved: dict[int, tuple[int, int, int]] = {}  # storage -> (nbytes, element size, bytes counted per element)
+    kept: list[torch.Tensor] = []  # keeps every saved tensor alive, so no storage key is reused
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
         kept.append(tensor)
@@ -137,7 +138,7 @@ def max_batch_size(
     memory_bytes: int,
     optimizer: str = "sgd",
     dtype: torch.dtype = torch.float32,
-    bytes_per_value: Optional[int] = 4,
+    bytes_per_value: int | None = 4,
     **forward_kwargs: Any,
 ) -> int:
     """The largest batch whose ``training_memory(...).total`` fits in ``memory_bytes``.
@@ -241,7 +242,7 @@ def _storage_key(tensor: torch.Tensor) -> int:
     return tensor.untyped_storage()._cdata
 
 
-def _value_bytes(tensor: torch.Tensor, bytes_per_value: Optional[int]) -> int:
+def _value_bytes(tensor: torch.Tensor, bytes_per_value: int | None) -> int:
     """The bytes one value of ``tensor`` is counted at: ``bytes_per_value`` for floats, else its own size."""
     if bytes_per_value is None or not tensor.is_floating_point():
         return tensor.element_size()
@@ -259,7 +260,7 @@ def _check_optimizer(optimizer: str) -> int:
     return OPTIMIZER_STATE_BUFFERS[optimizer]
 
 
-def _check_bytes_per_value(bytes_per_value: Optional[int]) -> None:
+def _check_bytes_per_value(bytes_per_value: int | None) -> None:
     if bytes_per_value is None:
         return
     if isinstance(bytes_per_value, bool) or not isinstance(bytes_per_value, int) or bytes_per_value < 1:
@@ -267,7 +268,7 @@ def _check_bytes_per_value(bytes_per_value: Optional[int]) -> None:
                          f"(each tensor's own element size), got {bytes_per_value!r}")
 
 
-def _sample_shapes(sample_shape: SampleShape) -> List[Tuple[int, ...]]:
+def _sample_shapes(sample_shape: SampleShape) -> list[tuple[int, ...]]:
     def valid(shape: Any) -> bool:
         return isinstance(shape, (tuple, list, torch.Size)) and all(
             isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape)

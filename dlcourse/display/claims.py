@@ -25,8 +25,6 @@ dlcourse.display.claims.ClaimError: the page says "the LSTM beats the plain RNN"
 
 from __future__ import annotations
 
-from typing import Tuple
-
 import numpy as np
 
 
@@ -49,7 +47,7 @@ def check(claim: str, holds: object, measured: str) -> None:
                          f"or let the data choose the sentence (dlcourse.display.claims.choose)")
 
 
-def choose(key: str, holds: object, if_true: Tuple[str, str], if_false: Tuple[str, str]) -> Tuple[str, str]:
+def choose(key: str, holds: object, if_true: tuple[str, str], if_false: tuple[str, str]) -> tuple[str, str]:
     """Pick the sentence the data supports and glue it for both editions (``glue_sentence``).
 
     ``if_true`` and ``if_false`` are (English, Vietnamese) pairs, already filled with the
@@ -63,7 +61,7 @@ def choose(key: str, holds: object, if_true: Tuple[str, str], if_false: Tuple[st
     return glue_sentence(key, *(if_true if holds else if_false))
 
 
-def glue_sentence(key: str, english: str, vietnamese: str) -> Tuple[str, str]:
+def glue_sentence(key: str, english: str, vietnamese: str) -> tuple[str, str]:
     """Glue a sentence the data wrote: ``key`` for the English page, ``key_vi`` for the Vietnamese one.
 
     In a notebook kernel (the book's build, or Jupyter) both are glued; outside one, as in a

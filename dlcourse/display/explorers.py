@@ -9,12 +9,13 @@ fetched from a CDN.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+from collections.abc import Callable
+from typing import Any
 
 from matplotlib.figure import Figure
 
 
-def redrawing_output(controls: Dict[str, Any], draw: Callable[..., Figure]) -> Any:
+def redrawing_output(controls: dict[str, Any], draw: Callable[..., Figure]) -> Any:
     """An ipywidgets Output showing ``draw(**values of controls)``, redrawn whenever a control changes.
 
     Values ``draw`` refuses (a ValueError) are reported in the output instead of drawn.

@@ -11,7 +11,8 @@ import base64
 import functools
 import io
 import os
-from typing import Callable, Dict, List, Optional, ParamSpec, Sequence, Tuple
+from collections.abc import Callable, Sequence
+from typing import ParamSpec
 
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -68,7 +69,7 @@ def png_bytes(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def both_editions_bundle(fig: Figure, include: object = None, exclude: object = None) -> Dict[str, str]:
+def both_editions_bundle(fig: Figure, include: object = None, exclude: object = None) -> dict[str, str]:
     english = png_bytes(fig)
     vietnamese = vietnamese_figure_png(fig)
     encoded = base64.b64encode(vietnamese).decode("ascii")
@@ -89,10 +90,10 @@ class _VietnameseTicks(Formatter):
     def set_locs(self, locs: Sequence[float]) -> None:
         self.english.set_locs(locs)
 
-    def __call__(self, x: float, pos: Optional[int] = None) -> str:
+    def __call__(self, x: float, pos: int | None = None) -> str:
         return vietnamese(self.english(x, pos))
 
-    def format_ticks(self, values: Sequence[float]) -> List[str]:
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
         return [vietnamese(label) for label in self.english.format_ticks(values)]
 
     def get_offset(self) -> str:
@@ -110,8 +111,8 @@ def vietnamese_figure_png(fig: Figure) -> bytes:
     >>> vietnamese_figure_png(fig)[:4] == b"\\x89PNG", fig.axes[0].get_xlabel()
     (True, 'step')
     """
-    changed: List[Tuple[Text, str]] = []
-    formatters: List[Tuple[object, Formatter, Formatter]] = []
+    changed: list[tuple[Text, str]] = []
+    formatters: list[tuple[object, Formatter, Formatter]] = []
     try:
         ticks = set()
         for ax in fig.axes:

@@ -5,7 +5,7 @@ behind the page), and a progress bar that stays quiet in the built book.
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 
 def progress_range(total: int, desc: str, unit: str = "epoch", progress: bool = True) -> Iterator[int]:

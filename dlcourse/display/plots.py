@@ -8,7 +8,7 @@ global figure list grows.
 
 from __future__ import annotations
 
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from dlcourse.display.inline_figures import inline_figure
 
 
-def two_panel_figure(xlabel: str, ylabels: Tuple[str, str] = ("", ""),
-                     figsize: Tuple[float, float] = (9, 3.4)) -> Tuple[Figure, Axes, Axes]:
+def two_panel_figure(xlabel: str, ylabels: tuple[str, str] = ("", ""),
+                     figsize: tuple[float, float] = (9, 3.4)) -> tuple[Figure, Axes, Axes]:
     """A figure of two panels side by side over the same x quantity: (figure, left axes, right axes).
 
     Both panels get ``xlabel`` and a light grid, each its own y label: what every two-panel
@@ -100,10 +100,10 @@ def loss_and_accuracy_figure(x: Sequence[float], loss: Sequence[float], accuracy
 @inline_figure
 def function_and_derivative_figure(
     x: np.ndarray,
-    functions: Dict[str, np.ndarray],
-    derivatives: Dict[str, np.ndarray],
-    title: Optional[str] = None,
-    styles: Optional[Dict[str, str]] = None,
+    functions: dict[str, np.ndarray],
+    derivatives: dict[str, np.ndarray],
+    title: str | None = None,
+    styles: dict[str, str] | None = None,
 ) -> Figure:
     """Functions on the left, their derivatives on the right, one colour per function.
 
@@ -201,7 +201,7 @@ def confusion_figure(confusion: Sequence[Sequence[int]], labels: Sequence[str], 
 
 @inline_figure
 def trajectories_figure(X: np.ndarray, Y: np.ndarray, Z: np.ndarray, paths: Mapping[str, np.ndarray],
-                        minima: Sequence[Tuple[float, float]] = (), title: str = "",
+                        minima: Sequence[tuple[float, float]] = (), title: str = "",
                         log_levels: bool = True) -> Figure:
     """Contours of a 2-D surface ``Z`` on the grid ``(X, Y)`` and the path of each optimiser.
 

@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import html
 import numbers
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Sequence, Tuple
+from typing import Any
 
 MISSING = "-"
 """What a cell holding ``None`` shows."""
@@ -59,8 +60,8 @@ class Table:
     Made by ``table``; ``str()``, ``repr()``, ``_repr_html_`` and ``_repr_markdown_`` show it.
     """
 
-    headers: Tuple[str, ...]
-    cells: Tuple[Tuple[str, ...], ...]
+    headers: tuple[str, ...]
+    cells: tuple[tuple[str, ...], ...]
     align: str
     markdown: bool = False
 
@@ -103,11 +104,11 @@ class Table:
         rule = "|" + "|".join(_MARKDOWN_RULES[how] for how in self.align) + "|"
         return "\n".join([row(self.headers), rule, *(row(values) for values in self.cells)])
 
-    def _repr_html_(self) -> Optional[str]:
+    def _repr_html_(self) -> str | None:
         # None: Jupyter leaves this representation out (a Markdown table has only its Markdown)
         return None if self.markdown else self.html()
 
-    def _repr_markdown_(self) -> Optional[str]:
+    def _repr_markdown_(self) -> str | None:
         return self.to_markdown() if self.markdown else None
 
 
@@ -123,7 +124,7 @@ def _escape_bar(value: str) -> str:
     return value.replace("|", "\\|")
 
 
-def _shown(value: Any, spec: Optional[str]) -> str:
+def _shown(value: Any, spec: str | None) -> str:
     if value is None:
         return MISSING
     if _is_number(value):
@@ -134,8 +135,8 @@ def _shown(value: Any, spec: Optional[str]) -> str:
 def table(
     rows: Iterable[Sequence[Any]],
     headers: Sequence[str],
-    formats: Optional[Sequence[Optional[str]]] = None,
-    align: Optional[str] = None,
+    formats: Sequence[str | None] | None = None,
+    align: str | None = None,
     markdown: bool = False,
 ) -> Table:
     """A table of ``rows`` under ``headers``.

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 from dlcourse.command_line import CommandLine
 from dlcourse.exam.generator import generate
@@ -13,7 +13,7 @@ from dlcourse.exam.render import FORMATS, LANGUAGES, render
 EXTENSIONS = {"md": "md", "html": "html", "pdf-md": "pdf.md"}
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Write the exams and keys; exit status 2 for a bad input, 1 when they cannot be written (one line on stderr)."""
     parser = CommandLine(
         prog="python -m dlcourse.exam",
@@ -41,7 +41,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-def write(seed: int, variants: int, lang: str, fmt: str, out: Path) -> List[Path]:
+def write(seed: int, variants: int, lang: str, fmt: str, out: Path) -> list[Path]:
     """Write ``variants`` exams and keys into ``out``; return the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -9,8 +9,8 @@ hidden tests use too.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
 
 from dlcourse import calc
 
@@ -38,25 +38,25 @@ class Exam:
     images: int
     crops_per_image: int
     crop_size: int
-    augmentations: List[Tuple[str, str]]
-    classes: Tuple[Tuple[str, str], Tuple[str, str]]
-    layers: List[calc.Layer]
+    augmentations: list[tuple[str, str]]
+    classes: tuple[tuple[str, str], tuple[str, str]]
+    layers: list[calc.Layer]
     batch_size: int
     epochs: int
     learning_rate: float
-    logits: Tuple[float, float]
-    big_image: Tuple[int, int]
+    logits: tuple[float, float]
+    big_image: tuple[int, int]
     bytes_per_value: int = 4  # each value the network computes or stores (float32)
     rgb_bytes: int = 1  # each RGB value of the stored training set (an integer from 0 to 255)
 
     @property
-    def input_shape(self) -> Tuple[int, int, int]:
+    def input_shape(self) -> tuple[int, int, int]:
         return (3, self.crop_size, self.crop_size)
 
     def network(self) -> calc.Network:
         return calc.Network(self.input_shape, self.layers)
 
-    def answers(self) -> Dict[str, object]:
+    def answers(self) -> dict[str, object]:
         """The complete key, every number from dlcourse.calc."""
         net = self.network()
         crops = calc.augmented_count(self.images, self.crops_per_image)
@@ -87,8 +87,8 @@ class Exam:
         }
 
 
-def random_network(rng: random.Random, input_shape: Tuple[int, int, int], classes: int = 2,
-                   hidden: Sequence[int] = (256, 512, 1024, 2048, 4096)) -> List[calc.Layer]:
+def random_network(rng: random.Random, input_shape: tuple[int, int, int], classes: int = 2,
+                   hidden: Sequence[int] = (256, 512, 1024, 2048, 4096)) -> list[calc.Layer]:
     """A random CNN that PyTorch accepts: convolutions and pooling, flatten, then two fully connected layers.
 
     The one generator of the course's networks: the exams draw theirs here, and so do the
@@ -102,7 +102,7 @@ def random_network(rng: random.Random, input_shape: Tuple[int, int, int], classe
     (True, 'Flatten', 2)
     """
     for _ in range(1000):
-        layers: List[calc.Layer] = []
+        layers: list[calc.Layer] = []
         convs = rng.choice([2, 2, 3])
         for index in range(convs):
             if index == convs - 1 and convs == 3 and rng.random() < 0.5:

@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any, Dict, List, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 from dlcourse import calc
 from dlcourse.exam.generator import Exam
 from dlcourse.vietnamese import glossary
 from dlcourse.vietnamese.writing import vietnamese_numbers
 
-Block = Tuple
+Block = tuple
 LANGUAGES = ("en", "vi")
 FORMATS = ("md", "html", "pdf-md")
 
-ENGLISH: Dict[str, Any] = {
+ENGLISH: dict[str, Any] = {
     "title": "Deep learning exam · variant {seed}",
     "key_title": "Answer key · variant {seed}",
     "fields": ("Name: ____________________   Student ID: ____________   "
@@ -111,7 +112,7 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def vietnamese_words() -> Dict[str, Any]:
+def vietnamese_words() -> dict[str, Any]:
     """The Vietnamese texts, every domain term looked up in ``dlcourse.vietnamese.glossary`` at each call.
 
     >>> texts = vietnamese_words()
@@ -204,7 +205,7 @@ def vietnamese_words() -> Dict[str, Any]:
     }
 
 
-def words(lang: str) -> Dict[str, Any]:
+def words(lang: str) -> dict[str, Any]:
     """The texts of ``lang``; the Vietnamese ones are built from the glossary at each call.
 
     >>> words("en")["layer"], words("vi")["layer"] == layer_word()
@@ -244,7 +245,7 @@ def _fill(template: str, lang: str, **values: object) -> str:
                               for name, value in values.items()})
 
 
-def _layer_lines(w: Dict[str, Any], layers: Sequence[calc.Layer], lang: str) -> List[str]:
+def _layer_lines(w: dict[str, Any], layers: Sequence[calc.Layer], lang: str) -> list[str]:
     """One line per layer, numbered from 1: convolution, pooling, flatten, fully connected."""
     lines = []
     for index, layer in enumerate(layers, start=1):
@@ -270,12 +271,12 @@ def _spatial_layers(exam: Exam) -> int:
     return next(i for i, layer in enumerate(exam.layers) if isinstance(layer, calc.Flatten))
 
 
-def _names(exam: Exam, lang: str) -> Tuple[str, str]:
+def _names(exam: Exam, lang: str) -> tuple[str, str]:
     pick = 0 if lang == "en" else 1
     return exam.classes[0][pick], exam.classes[1][pick]
 
 
-def exam_blocks(exam: Exam, lang: str) -> List[Block]:
+def exam_blocks(exam: Exam, lang: str) -> list[Block]:
     """The exam's blocks in ``lang``: four parts of facts and questions, with the conventions the key uses."""
     w = words(lang)
     a, b = _names(exam, lang)
@@ -302,7 +303,7 @@ def exam_blocks(exam: Exam, lang: str) -> List[Block]:
     ]
 
 
-def key_blocks(exam: Exam, lang: str) -> List[Block]:
+def key_blocks(exam: Exam, lang: str) -> list[Block]:
     """The key's blocks in ``lang``: every answer, with the computation that gives it."""
     w = words(lang)
     k = exam.answers()
@@ -349,8 +350,8 @@ def _hwd(shape: Sequence[int]) -> Sequence[int]:
     return (shape[1], shape[2], shape[0]) if len(shape) == 3 else tuple(shape)
 
 
-def to_markdown(blocks: List[Block], page_breaks: bool = False) -> str:
-    out: List[str] = []
+def to_markdown(blocks: list[Block], page_breaks: bool = False) -> str:
+    out: list[str] = []
     for block in blocks:
         kind = block[0]
         if kind == "h1":
@@ -371,14 +372,14 @@ def to_markdown(blocks: List[Block], page_breaks: bool = False) -> str:
     return "\n".join(out)
 
 
-def to_html(blocks: List[Block], lang: str) -> str:
+def to_html(blocks: list[Block], lang: str) -> str:
     def inline(text: str) -> str:
         escaped = re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(text))
         while "**" in escaped:
             escaped = escaped.replace("**", "<strong>", 1).replace("**", "</strong>", 1)
         return escaped.replace("*", "")
 
-    body: List[str] = []
+    body: list[str] = []
     for block in blocks:
         kind = block[0]
         if kind in ("h1", "h2"):
@@ -399,7 +400,7 @@ def to_html(blocks: List[Block], lang: str) -> str:
             f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
-def block_title(blocks: List[Block]) -> str:
+def block_title(blocks: list[Block]) -> str:
     return next(block[1] for block in blocks if block[0] == "h1")
 
 

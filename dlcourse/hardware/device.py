@@ -17,13 +17,13 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-from typing import Iterator, Optional, Tuple, Union
+from collections.abc import Iterator
 
 import torch
 
 from dlcourse.validation import checked_int
 
-DeviceLike = Union[torch.device, str]
+DeviceLike = torch.device | str
 
 #: What a configuration or a command line may ask for: the best device here ("auto"), or one kind.
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
@@ -80,7 +80,7 @@ def pick_device(local_rank: int = 0, choice: str = "auto") -> torch.device:
     return torch.device("cuda", local_rank)
 
 
-def as_device(dev: Optional[DeviceLike]) -> torch.device:
+def as_device(dev: DeviceLike | None) -> torch.device:
     """``dev`` as a ``torch.device`` (None: ``device()``); a ValueError that lists the choices if it names none.
 
     >>> as_device("cpu"), as_device(torch.device("cpu"))
@@ -95,7 +95,7 @@ def as_device(dev: Optional[DeviceLike]) -> torch.device:
                          f"({error})") from None
 
 
-def describe_device(dev: Optional[DeviceLike] = None) -> str:
+def describe_device(dev: DeviceLike | None = None) -> str:
     """A human description of ``dev`` (default: ``device()``), to print beside every measurement.
 
     A GPU is named by its driver; a CPU by its model, with its cores, its hardware threads and
@@ -133,7 +133,7 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def _cpu_counts() -> Tuple[Optional[int], int]:
+def _cpu_counts() -> tuple[int | None, int]:
     """(physical cores or None if unknown, hardware threads this process may use)."""
     try:
         threads = len(os.sched_getaffinity(0))

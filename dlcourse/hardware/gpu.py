@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
@@ -35,9 +35,9 @@ from dlcourse.hardware.timing import synchronize as synchronize
 from dlcourse.hardware.timing import time_it as time_it
 from dlcourse.validation import checked_int
 
-DtypeLike = Union[torch.dtype, str]
+DtypeLike = torch.dtype | str
 
-DTYPES: Dict[str, torch.dtype] = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 # --- measured: matmul FLOP/s and memory bandwidth ---------------------------------------------------------------
@@ -63,12 +63,12 @@ class MatmulResult:
     size: int
     dtype: str
     flops: int
-    timing: Optional[Timing]
+    timing: Timing | None
     note: str = ""
     skipped: bool = False
 
     @property
-    def flops_per_s(self) -> Optional[float]:
+    def flops_per_s(self) -> float | None:
         """FLOPs / median seconds; None when not measured."""
         return None if self.timing is None else self.flops / self.timing.median
 
@@ -80,7 +80,7 @@ def dtype_name(dtype: DtypeLike) -> str:
     ('bfloat16', 'float16')
     """
     for name, value in DTYPES.items():
-        if dtype == name or dtype == value:
+        if dtype in (name, value):
             return name
     raise ValueError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPES)} (a string or the torch dtype)")
 
@@ -92,11 +92,11 @@ PROBE_SIZE = 64
 def matmul_throughput(
     sizes: Sequence[int] = (256, 512, 1024),
     dtypes: Sequence[DtypeLike] = ("float32", "bfloat16"),
-    device: Optional[DeviceLike] = None,
+    device: DeviceLike | None = None,
     repeats: int = 5,
     warmup: int = 1,
-    budget_s: Optional[float] = None,
-) -> List[MatmulResult]:
+    budget_s: float | None = None,
+) -> list[MatmulResult]:
     """Achieved FLOP/s of n x n matrix products, for each size and dtype, on ``device`` (default ``device()``).
 
     Tensors are made in the dtype itself, so a GPU uses its tensor cores for float16 and
@@ -141,11 +141,11 @@ def matmul_throughput(
 
 
 def _matmul_sizes(sizes: Sequence[int], name: str, dev: torch.device, repeats: int, warmup: int,
-                  budget_s: Optional[float]) -> List[MatmulResult]:
+                  budget_s: float | None) -> list[MatmulResult]:
     """One dtype's sizes, smallest first, within ``budget_s`` (None: no limit); returned in ``sizes``' order."""
     begun = time.perf_counter()
-    done: Dict[int, MatmulResult] = {}
-    last: Optional[Tuple[int, float]] = None            # (size, seconds per call) of the last size timed
+    done: dict[int, MatmulResult] = {}
+    last: tuple[int, float] | None = None            # (size, seconds per call) of the last size timed
     if budget_s is not None:
         last = (PROBE_SIZE, _one_call_seconds(PROBE_SIZE, name, dev))
     stop_note = ""
@@ -179,7 +179,7 @@ def _one_call_seconds(n: int, name: str, dev: torch.device) -> float:
     return max(watch.seconds, 1e-9)
 
 
-def slowdown(results: Sequence[MatmulResult], dtype: DtypeLike, reference: DtypeLike = "float32") -> Optional[float]:
+def slowdown(results: Sequence[MatmulResult], dtype: DtypeLike, reference: DtypeLike = "float32") -> float | None:
     """How many times slower ``dtype``'s products ran than ``reference``'s, at the largest size both measured.
 
     Far above 1 (float16 on a CPU without float16 arithmetic: about 100) means the device has
@@ -192,7 +192,7 @@ def slowdown(results: Sequence[MatmulResult], dtype: DtypeLike, reference: Dtype
     >>> slowdown(rows, "float16")              # compared at n = 64, the largest size both have
     100.0
     """
-    rates: Dict[Tuple[str, int], float] = {(r.dtype, r.size): r.flops_per_s for r in results if r.timing is not None}
+    rates: dict[tuple[str, int], float] = {(r.dtype, r.size): r.flops_per_s for r in results if r.timing is not None}
     name, base = dtype_name(dtype), dtype_name(reference)
     common = [n for (d, n) in rates if d == name and (base, n) in rates]
     if not common:
@@ -201,7 +201,7 @@ def slowdown(results: Sequence[MatmulResult], dtype: DtypeLike, reference: Dtype
     return rates[base, n] / rates[name, n]
 
 
-def _dtype_supported(name: str, dev: torch.device) -> Tuple[bool, str]:
+def _dtype_supported(name: str, dev: torch.device) -> tuple[bool, str]:
     """Whether a small matmul in this dtype runs on ``dev``, and why not if it does not."""
     if dev.type == "cuda" and name == "bfloat16" and not torch.cuda.is_bf16_supported():
         return False, f"not supported: {torch.cuda.get_device_name(dev)} has no bfloat16"
@@ -233,8 +233,8 @@ class BandwidthResult:
 
 
 def memory_bandwidth(
-    nbytes: int = 128 * 2**20, device: Optional[DeviceLike] = None, repeats: int = 5, warmup: int = 1,
-    budget_s: Optional[float] = None,
+    nbytes: int = 128 * 2**20, device: DeviceLike | None = None, repeats: int = 5, warmup: int = 1,
+    budget_s: float | None = None,
 ) -> BandwidthResult:
     """Memory bandwidth from copying a tensor of ``nbytes`` into another: (bytes read + written) / time.
 
@@ -278,13 +278,13 @@ class GpuSpec:
 
     name: str
     fp32_tflops: float
-    fp16_tensor_tflops: Optional[float]
-    bf16_tensor_tflops: Optional[float]
+    fp16_tensor_tflops: float | None
+    bf16_tensor_tflops: float | None
     memory_gb: float
     bandwidth_gbs: float
     source: str
 
-    def peak_flops(self, dtype: DtypeLike = "float32") -> Optional[float]:
+    def peak_flops(self, dtype: DtypeLike = "float32") -> float | None:
         """Peak FLOP/s for a dtype (float16/bfloat16: tensor cores, dense); None if it has none.
 
         >>> PUBLISHED_GPUS["A100 SXM 80 GB"].peak_flops("bfloat16")
@@ -299,7 +299,7 @@ class GpuSpec:
         """Peak memory bandwidth in bytes/s."""
         return self.bandwidth_gbs * 1e9
 
-    def ridge_point(self, dtype: DtypeLike = "float32") -> Optional[float]:
+    def ridge_point(self, dtype: DtypeLike = "float32") -> float | None:
         """FLOP/byte where the roofline bends: layers left of it are memory-bound.
 
         >>> round(PUBLISHED_GPUS["T4"].ridge_point("float32"), 2)   # 8.1e12 / 320e9
@@ -309,7 +309,7 @@ class GpuSpec:
         return None if peak is None else peak / self.bandwidth
 
 
-PUBLISHED_GPUS: Dict[str, GpuSpec] = {spec.name: spec for spec in [
+PUBLISHED_GPUS: dict[str, GpuSpec] = {spec.name: spec for spec in [
     GpuSpec("GTX 1060 6 GB", 4.4, None, None, 6, 192,
             "NVIDIA GeForce GTX 1060 specifications (2016): FP32 = 1280 CUDA cores x 2 x 1708 MHz boost; "
             "192 GB/s GDDR5; Pascal has no tensor cores (FP16 runs at 1/64 of FP32)"),
@@ -354,7 +354,7 @@ class RooflinePoint:
         return self.flops / self.bytes_moved
 
 
-def roofline_points(module: nn.Module, input_size: Sequence[int], bytes_per_value: int = 4) -> List[RooflinePoint]:
+def roofline_points(module: nn.Module, input_size: Sequence[int], bytes_per_value: int = 4) -> list[RooflinePoint]:
     """Every layer of ``module`` that does arithmetic (MACs > 0), placed by FLOPs and bytes moved.
 
     FLOPs, parameters and output shapes come from ``dlcourse.calc.summarize``; the input shapes
@@ -371,11 +371,11 @@ def roofline_points(module: nn.Module, input_size: Sequence[int], bytes_per_valu
     checked_int("bytes_per_value", bytes_per_value, unit="4 for float32, 2 for float16")
     summary = summarize(module, input_size)
     copy = meta_copy(module)
-    inputs: Dict[str, int] = {}
-    kinds: Dict[str, str] = {}
+    inputs: dict[str, int] = {}
+    kinds: dict[str, str] = {}
     handles = []
     for path, sub in copy.named_modules():
-        def record(sub: nn.Module, args: Tuple[object, ...], path: str = path) -> None:
+        def record(sub: nn.Module, args: tuple[object, ...], path: str = path) -> None:
             inputs.setdefault(path, sum(arg.numel() for arg in args if isinstance(arg, torch.Tensor)))
             kinds.setdefault(path, _layer_kind(sub))
         handles.append(sub.register_forward_pre_hook(record))

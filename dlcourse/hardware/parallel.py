@@ -52,10 +52,11 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -69,7 +70,7 @@ from dlcourse.hardware.device import DEVICE_CHOICES, check_choice, pick_device, 
 from dlcourse.hardware.timing import Stopwatch, check_budget
 from dlcourse.models.small import mlp
 
-Event = Tuple[int, str, int, float, float]   # (stage, "F" or "B", micro-batch, start, end)
+Event = tuple[int, str, int, float, float]   # (stage, "F" or "B", micro-batch, start, end)
 
 
 # --------------------------------------------------------------------------- data parallelism
@@ -116,9 +117,9 @@ class RankResult:
     rank: int
     world_size: int
     lr: float
-    weights: Dict[str, torch.Tensor]
-    losses: List[float]
-    step_seconds: List[float] = field(default_factory=list)
+    weights: dict[str, torch.Tensor]
+    losses: list[float]
+    step_seconds: list[float] = field(default_factory=list)
 
     @property
     def steps_per_second(self) -> float:
@@ -181,8 +182,8 @@ def train(config: TrainConfig) -> RankResult:
     # the mean over the batch: what makes N x B/N equal to B
     loss_fn = nn.CrossEntropyLoss()
 
-    losses: List[float] = []
-    step_seconds: List[float] = []
+    losses: list[float] = []
+    step_seconds: list[float] = []
     epoch = 0
     while len(losses) < config.steps:
         sampler.set_epoch(epoch)
@@ -211,7 +212,7 @@ def train(config: TrainConfig) -> RankResult:
     return RankResult(rank, world_size, lr, weights, losses, step_seconds)
 
 
-def max_weight_difference(a: Dict[str, torch.Tensor], b: Dict[str, torch.Tensor]) -> float:
+def max_weight_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
     """The largest |a - b| over all tensors of two state dicts with the same keys.
 
     >>> max_weight_difference({"w": torch.tensor([1.0, 2.0])}, {"w": torch.tensor([1.0, 2.5])})
@@ -236,7 +237,7 @@ def free_port() -> int:
 
 
 def _spawned(rank: int, world_size: int, port: int, backend: str, threads: int, out: str,
-             fn: Callable[..., Any], args: Tuple[Any, ...]) -> None:
+             fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     set_threads(threads)
     os.environ["LOCAL_RANK"] = str(rank)
     dist.init_process_group(backend, init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size)
@@ -247,7 +248,7 @@ def _spawned(rank: int, world_size: int, port: int, backend: str, threads: int, 
 
 
 def run_local(fn: Callable[..., Any], nprocs: int, *args: Any, backend: str = "gloo", threads: int = 1,
-              budget_s: Optional[float] = None) -> List[Any]:
+              budget_s: float | None = None) -> list[Any]:
     """Run ``fn(*args)`` in ``nprocs`` new processes that form one process group; return each rank's result.
 
     ``fn`` must be importable (defined at the top of a module): the processes are started
@@ -278,7 +279,7 @@ def run_local(fn: Callable[..., Any], nprocs: int, *args: Any, backend: str = "g
         return [torch.load(Path(out) / f"rank{rank}.pt", weights_only=False) for rank in range(nprocs)]
 
 
-def train_data_parallel(config: TrainConfig, nprocs: int, budget_s: Optional[float] = None) -> List[RankResult]:
+def train_data_parallel(config: TrainConfig, nprocs: int, budget_s: float | None = None) -> list[RankResult]:
     """``train`` on ``nprocs`` local CPU processes (gloo): each rank's weights, losses and step times.
 
     ``budget_s``: as in ``run_local``, the processes are stopped and a ``RuntimeError`` raised
@@ -287,7 +288,7 @@ def train_data_parallel(config: TrainConfig, nprocs: int, budget_s: Optional[flo
     return run_local(train, nprocs, replace(config, device="cpu"), budget_s=budget_s)
 
 
-def _bucket_sizes(model_name: str, input_size: int) -> List[int]:
+def _bucket_sizes(model_name: str, input_size: int) -> list[int]:
     from dlcourse import models
 
     torch.manual_seed(0)
@@ -301,7 +302,7 @@ def _bucket_sizes(model_name: str, input_size: int) -> List[int]:
     return [int(size) for size in str(logged["rebuilt_bucket_sizes"]).split(",")]
 
 
-def ddp_bucket_sizes(model_name: str, input_size: int = 32, budget_s: Optional[float] = 120) -> List[int]:
+def ddp_bucket_sizes(model_name: str, input_size: int = 32, budget_s: float | None = 120) -> list[int]:
     """The bytes of each gradient bucket DDP builds for a model of ``dlcourse.models``, read from DDP itself.
 
     Two local CPU processes (gloo) wrap the model in ``DistributedDataParallel`` with its
@@ -330,7 +331,7 @@ def bubble_fraction(stages: int, micro_batches: int) -> float:
     return (stages - 1) / (micro_batches + stages - 1)
 
 
-def gpipe_schedule(stages: int, micro_batches: int, forward: float = 1.0, backward: float = 2.0) -> List[Event]:
+def gpipe_schedule(stages: int, micro_batches: int, forward: float = 1.0, backward: float = 2.0) -> list[Event]:
     """The GPipe timetable: each operation starts as soon as its input and its stage are ready.
 
     Forward of micro-batch m on stage s needs stage s - 1's forward of m; backwards run in
@@ -342,9 +343,9 @@ def gpipe_schedule(stages: int, micro_batches: int, forward: float = 1.0, backwa
     bubble_fraction(stages, micro_batches)
     if forward <= 0 or backward <= 0:
         raise ValueError(f"forward and backward times must be positive, got {forward} and {backward}")
-    f_end: Dict[Tuple[int, int], float] = {}
-    b_end: Dict[Tuple[int, int], float] = {}
-    events: List[Event] = []
+    f_end: dict[tuple[int, int], float] = {}
+    b_end: dict[tuple[int, int], float] = {}
+    events: list[Event] = []
     for s in range(stages):
         free = 0.0
         for m in range(micro_batches):
@@ -360,7 +361,7 @@ def gpipe_schedule(stages: int, micro_batches: int, forward: float = 1.0, backwa
     return sorted(events)
 
 
-def idle_fractions(events: Sequence[Event]) -> List[float]:
+def idle_fractions(events: Sequence[Event]) -> list[float]:
     """Per stage, the fraction of the whole run (first start to last end) it spent not computing.
 
     >>> idle_fractions([(0, "F", 0, 0.0, 1.0), (1, "F", 0, 1.0, 2.0)])
@@ -398,10 +399,10 @@ class StageResult:
     """One stage's gradients (named as in the unsplit model), events, and (last stage) outputs and loss."""
 
     stage: int
-    grads: Dict[str, torch.Tensor]
-    events: List[Event]
-    outputs: Optional[torch.Tensor] = None
-    loss: Optional[float] = None
+    grads: dict[str, torch.Tensor]
+    events: list[Event]
+    outputs: torch.Tensor | None = None
+    loss: float | None = None
 
 
 def pipeline_model(config: PipelineConfig) -> nn.Sequential:
@@ -413,14 +414,14 @@ def pipeline_model(config: PipelineConfig) -> nn.Sequential:
     return mlp([config.width] * (config.depth + 1), nn.Tanh, seed=config.seed)
 
 
-def pipeline_data(config: PipelineConfig) -> Tuple[torch.Tensor, torch.Tensor]:
+def pipeline_data(config: PipelineConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs and regression targets, both batch x width, from ``config.seed``."""
     generator = torch.Generator().manual_seed(config.seed + 1)
     return (torch.randn(config.batch, config.width, generator=generator),
             torch.randn(config.batch, config.width, generator=generator))
 
 
-def stage_bounds(layers: int, linears: Sequence[int], stages: int) -> List[Tuple[int, int]]:
+def stage_bounds(layers: int, linears: Sequence[int], stages: int) -> list[tuple[int, int]]:
     """Cut a Sequential of ``layers`` modules into ``stages`` slices with equal numbers of Linear layers.
 
     ``linears`` are the positions of the Linear layers; an activation goes with the layer before it.
@@ -451,10 +452,10 @@ def pipeline_step(config: PipelineConfig) -> StageResult:
     part = model[first:last]
     x, y = pipeline_data(config)
     size = config.batch // config.micro_batches
-    inputs: List[torch.Tensor] = []
-    outputs: List[torch.Tensor] = []
-    losses: List[torch.Tensor] = []
-    events: List[Event] = []
+    inputs: list[torch.Tensor] = []
+    outputs: list[torch.Tensor] = []
+    losses: list[torch.Tensor] = []
+    events: list[Event] = []
     for _ in range(2):     # warm up: the first calls of each kernel are slow, and would hide the schedule
         warm = part(torch.randn(size, config.width, requires_grad=stage > 0))
         warm.backward(torch.randn_like(warm))
@@ -495,7 +496,7 @@ def pipeline_step(config: PipelineConfig) -> StageResult:
     return StageResult(stage, grads, events)
 
 
-def pipeline_local(config: PipelineConfig, stages: int = 2, budget_s: Optional[float] = None) -> List[StageResult]:
+def pipeline_local(config: PipelineConfig, stages: int = 2, budget_s: float | None = None) -> list[StageResult]:
     """``pipeline_step`` on ``stages`` local CPU processes (gloo), one stage each.
 
     ``budget_s``: as in ``run_local``, the processes are stopped and a ``RuntimeError`` raised
@@ -519,7 +520,7 @@ def torchrun_command(nprocs: int, steps: int = 20, batch: int = 64, scale_lr: bo
             f" --steps {steps} --batch {batch}{flags}")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Train (on one process, or on this process's share under ``torchrun``), or print the torchrun line.
 
     Exit status 2 for a bad input, 1 when the training fails, each with one line on stderr.

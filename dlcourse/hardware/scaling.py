@@ -34,9 +34,9 @@ serial-plus-divided model allows, which a negative K would chase).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Dict, Sequence, Tuple
 
 import numpy as np
 
@@ -47,9 +47,9 @@ TERMS = ("serial", "per_step", "compute", "padding", "communication")   # S, O, 
 class TimingTable:
     """Seconds per epoch: ``seconds[i][j]`` with batch ``batches[i]`` on ``gpus[j]`` GPUs."""
 
-    batches: Tuple[int, ...]
-    gpus: Tuple[int, ...]
-    seconds: Tuple[Tuple[float, ...], ...]
+    batches: tuple[int, ...]
+    gpus: tuple[int, ...]
+    seconds: tuple[tuple[float, ...], ...]
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -72,7 +72,7 @@ SEED_TABLE = TimingTable(
 )
 
 
-def speedup_and_efficiency(table: TimingTable) -> Tuple[np.ndarray, np.ndarray]:
+def speedup_and_efficiency(table: TimingTable) -> tuple[np.ndarray, np.ndarray]:
     """Speed-up t(1 GPU) / t(n GPUs) and efficiency speed-up / n, per batch (rows) and GPU count (columns).
 
     >>> speedup, efficiency = speedup_and_efficiency(SEED_TABLE)
@@ -99,7 +99,7 @@ def design_matrix(batches: Sequence[float], gpus: Sequence[float]) -> np.ndarray
     return np.stack([np.ones_like(b), 1 / b, 1 / n, -1 / (b * n), (n - 1) / b], axis=1)
 
 
-def predict(parameters: Dict[str, float], batches: Sequence[float], gpus: Sequence[float]) -> np.ndarray:
+def predict(parameters: dict[str, float], batches: Sequence[float], gpus: Sequence[float]) -> np.ndarray:
     """Seconds per epoch that the model with these ``parameters`` (named as in ``TERMS``) gives.
 
     >>> predict({"serial": 100, "per_step": 0, "compute": 300, "padding": 0, "communication": 0}, [64], [2])
@@ -114,7 +114,7 @@ def predict(parameters: Dict[str, float], batches: Sequence[float], gpus: Sequen
 class ScalingFit:
     """The fitted parameters, the fitted table, and its error per cell (fitted - measured)."""
 
-    parameters: Dict[str, float]
+    parameters: dict[str, float]
     fitted: np.ndarray
     absolute_error: np.ndarray
     relative_error: np.ndarray
@@ -125,7 +125,7 @@ class ScalingFit:
         return float(np.abs(self.relative_error).max())
 
 
-def _cells(table: TimingTable) -> Tuple[np.ndarray, np.ndarray]:
+def _cells(table: TimingTable) -> tuple[np.ndarray, np.ndarray]:
     b, n = np.meshgrid(np.array(table.batches, float), np.array(table.gpus, float), indexing="ij")
     return b.ravel(), n.ravel()
 
@@ -163,7 +163,7 @@ def fit_scaling(table: TimingTable) -> ScalingFit:
     return ScalingFit(dict(zip(TERMS, best.tolist())), fitted, absolute, absolute / table.array())
 
 
-def term_seconds(parameters: Dict[str, float], batch: float, gpus: float) -> Dict[str, float]:
+def term_seconds(parameters: dict[str, float], batch: float, gpus: float) -> dict[str, float]:
     """Seconds each part of the model adds at this batch and GPU count (compute net of padding).
 
     >>> term_seconds({"serial": 100, "per_step": 640, "compute": 300, "padding": 3200, "communication": 64}, 64, 4)

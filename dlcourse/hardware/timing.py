@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Tuple
 
 import torch
 
@@ -61,10 +61,10 @@ class Stopwatch:
     True
     """
 
-    def __init__(self, device: Optional[DeviceLike] = None) -> None:
+    def __init__(self, device: DeviceLike | None = None) -> None:
         self.device = None if device is None else as_device(device)
-        self._started: Optional[float] = None
-        self._stopped: Optional[float] = None
+        self._started: float | None = None
+        self._stopped: float | None = None
 
     def _now(self) -> float:
         if self.device is not None:
@@ -106,7 +106,7 @@ class Timing:
     (0.2, 0.1, 0.3, 0.2)
     """
 
-    samples: Tuple[float, ...]
+    samples: tuple[float, ...]
     device: str
 
     @property
@@ -131,7 +131,7 @@ class Timing:
 
 
 def time_it(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, device: DeviceLike = "cpu",
-            budget_s: Optional[float] = None) -> Timing:
+            budget_s: float | None = None) -> Timing:
     """Time ``fn()``: ``warmup`` calls not timed, then ``repeats`` timed calls.
 
     ``device`` is where ``fn``'s work runs.  A GPU runs kernels asynchronously, so on CUDA each
@@ -167,7 +167,7 @@ def time_it(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, device:
             break
         fn()
     synchronize(dev)
-    samples: List[float] = []
+    samples: list[float] = []
     for _ in range(repeats):
         if samples and over_budget():
             break

@@ -4,7 +4,7 @@ and how fast small networks with each activation train on two spirals.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,8 +22,8 @@ from dlcourse.training import error_rate, train_epoch
 
 
 def training_error_curves(
-    activations: Dict[str, type], epochs: int = 60, seed: int = 0, lr: float = 0.1, batch_size: int = 50
-) -> Dict[str, List[float]]:
+    activations: dict[str, type], epochs: int = 60, seed: int = 0, lr: float = 0.1, batch_size: int = 50
+) -> dict[str, list[float]]:
     """Train the same MLP on two spirals with each activation; training error after each epoch.
 
     Same data, same initial random state, same optimiser (SGD with momentum 0.9) for every
@@ -31,7 +31,7 @@ def training_error_curves(
     """
     with torch_threads(1):
         x, y = two_spirals(seed=seed)
-        curves: Dict[str, List[float]] = {}
+        curves: dict[str, list[float]] = {}
         for name, activation in activations.items():
             torch.manual_seed(seed)
             net = mlp([2, 64, 64, 64, 64, 2], activation)
@@ -44,7 +44,7 @@ def training_error_curves(
         return curves
 
 
-def first_epoch_below(errors: List[float], threshold: float) -> Optional[int]:
+def first_epoch_below(errors: list[float], threshold: float) -> int | None:
     """The first epoch (counted from 1) whose error is at most ``threshold``, or None.
 
     >>> first_epoch_below([0.5, 0.3, 0.2, 0.1], 0.25)

@@ -25,8 +25,9 @@ Token numbers: 0 is padding, 1 starts the output, 2 + d is the digit d.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import numpy as np
 import torch
@@ -141,7 +142,7 @@ class Seq2Seq(nn.Module):
     True
     """
 
-    def __init__(self, hidden: int = 64, embedding: int = 16, score: Optional[str] = None,
+    def __init__(self, hidden: int = 64, embedding: int = 16, score: str | None = None,
                  implementation: str = "dlcourse") -> None:
         super().__init__()
         if hidden < 1 or embedding < 1:
@@ -158,7 +159,7 @@ class Seq2Seq(nn.Module):
         self.combine = None if score is None else nn.Linear(2 * hidden, hidden)    # W_c [c_t; s_t]
         self.output = nn.Linear(hidden, VOCAB)
 
-    def encode(self, source: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def encode(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Encoder states (B, Ts, H), the state after each string's last digit (1, B, H), and the mask (B, Ts)."""
         if source.dim() != 2:
             raise ValueError(f"source must have shape (B, Ts), got {tuple(source.shape)}")
@@ -173,7 +174,7 @@ class Seq2Seq(nn.Module):
         return states, last[None], mask
 
     def _scores_to_weights(self, queries: torch.Tensor, states: torch.Tensor,
-                           mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+                           mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Context vectors and weights; the scores are divided by ``temperature`` first."""
         if self.temperature == 1.0:
             return self.attention(queries, states, states, mask)
@@ -182,7 +183,7 @@ class Seq2Seq(nn.Module):
         return weights @ states, weights
 
     def decode(self, decoder_input: torch.Tensor, state: torch.Tensor, states: torch.Tensor,
-               mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+               mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Logits for each decoder step, the decoder's last state, and the attention weights (or None)."""
         outputs, state = self.decoder(self.target_embedding(decoder_input), state)     # s_t, (B, Tt, H)
         if self.attention is None:
@@ -192,14 +193,14 @@ class Seq2Seq(nn.Module):
         return self.output(attentional), state, weights
 
     def forward(self, source: torch.Tensor,
-                decoder_input: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+                decoder_input: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Teacher-forced logits (B, Tt, VOCAB) and attention weights (B, Tt, Ts) or None."""
         states, state, mask = self.encode(source)
         logits, _, weights = self.decode(decoder_input, state, states, mask)
         return logits, weights
 
     @torch.no_grad()
-    def greedy(self, source: torch.Tensor, steps: Optional[int] = None) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    def greedy(self, source: torch.Tensor, steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Decode ``steps`` tokens (default: the source's width), each step reading the previous guess.
 
         Returns the predicted tokens (B, steps) and the weights (B, steps, Ts) or None.
@@ -232,7 +233,7 @@ class _TeacherForced(nn.Module):
         return logits.transpose(1, 2)
 
 
-def accuracy_by_length(model: Seq2Seq, data: Reversal) -> Dict[int, Tuple[float, float]]:
+def accuracy_by_length(model: Seq2Seq, data: Reversal) -> dict[int, tuple[float, float]]:
     """Greedy decoding; for each source length, (digit accuracy, fraction of strings entirely right).
 
     A digit counts as right when it equals the target's at the same position.
@@ -260,13 +261,13 @@ class Seq2SeqRun:
     """What ``train_reversal`` measured: the model, the mean training loss and the test digit accuracy per epoch."""
 
     model: Seq2Seq
-    train_loss: List[float]
-    test_accuracy: List[float]
-    by_length: Dict[int, Tuple[float, float]]
+    train_loss: list[float]
+    test_accuracy: list[float]
+    by_length: dict[int, tuple[float, float]]
     seconds: float
 
 
-def train_reversal(score: Optional[str], train: Reversal, test: Reversal, epochs: int = 12, hidden: int = 64,
+def train_reversal(score: str | None, train: Reversal, test: Reversal, epochs: int = 12, hidden: int = 64,
                    batch_size: int = 64, lr: float = 5e-3, seed: int = 0, progress: bool = True,
                    implementation: str = "dlcourse") -> Seq2SeqRun:
     """Train a ``Seq2Seq`` (attention ``score``, or None for none; GRU ``implementation``) with Adam on ``train``.
@@ -299,7 +300,7 @@ def train_reversal(score: Optional[str], train: Reversal, test: Reversal, epochs
         return Seq2SeqRun(model, losses, accuracies, scores, watch.seconds)
 
 
-def alignments(model: Seq2Seq, source: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+def alignments(model: Seq2Seq, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Greedy outputs (B, Ts) and attention weights (B, Ts, Ts) of a model with attention.
 
     Row t of ``weights[b]`` says how much output step t read from each input position.
@@ -314,7 +315,7 @@ def alignments(model: Seq2Seq, source: torch.Tensor) -> Tuple[torch.Tensor, torc
     return predicted, weights
 
 
-def anti_diagonal_share(weights: torch.Tensor, lengths: torch.Tensor, offset: int = 0) -> Tuple[float, float]:
+def anti_diagonal_share(weights: torch.Tensor, lengths: torch.Tensor, offset: int = 0) -> tuple[float, float]:
     """For reversal, output step t copies input position L - 1 - t.  Over all real output steps:
     the mean weight on position L - 1 - t + ``offset`` (clipped to the string), and the fraction
     of steps whose largest weight is there.
@@ -341,7 +342,7 @@ def anti_diagonal_share(weights: torch.Tensor, lengths: torch.Tensor, offset: in
 
 
 @inline_figure
-def accuracy_by_length_figure(results: Dict[str, Dict[int, Tuple[float, float]]]) -> Figure:
+def accuracy_by_length_figure(results: dict[str, dict[int, tuple[float, float]]]) -> Figure:
     """Digit accuracy (left) and whole-string accuracy (right) against string length, one line per model.
 
     >>> fig = accuracy_by_length_figure({"a": {1: (1.0, 1.0), 2: (0.5, 0.25)}})
@@ -404,7 +405,7 @@ def alignment_figure(weights: torch.Tensor, source: Sequence[int], output: Seque
 
 
 def score_statistics(dims: Sequence[int], keys: int = 10, samples: int = 2000,
-                     seed: int = 0) -> Dict[str, List[float]]:
+                     seed: int = 0) -> dict[str, list[float]]:
     """How dot-product scores grow with the dimension d, unscaled and divided by sqrt(d).
 
     Queries and keys have independent standard-normal entries, so q . k has variance d.
@@ -418,7 +419,7 @@ def score_statistics(dims: Sequence[int], keys: int = 10, samples: int = 2000,
     if keys < 2 or samples < 1 or not dims or min(dims) < 1:
         raise ValueError(f"need keys >= 2, samples >= 1 and positive dims, got {keys}, {samples}, {list(dims)}")
     generator = torch.Generator().manual_seed(seed)
-    stats: Dict[str, List[float]] = {"std": [], "std_scaled": [], "max_weight": [], "max_weight_scaled": []}
+    stats: dict[str, list[float]] = {"std": [], "std_scaled": [], "max_weight": [], "max_weight_scaled": []}
     for d in dims:
         q = torch.randn(samples, 1, d, generator=generator)
         k = torch.randn(samples, keys, d, generator=generator)
@@ -429,7 +430,7 @@ def score_statistics(dims: Sequence[int], keys: int = 10, samples: int = 2000,
     return stats
 
 
-def attention_macs(lengths: Sequence[int], embed_dim: int = 256, num_heads: int = 8) -> List[int]:
+def attention_macs(lengths: Sequence[int], embed_dim: int = 256, num_heads: int = 8) -> list[int]:
     """MACs of self-attention (``nn.MultiheadAttention``) over ``lengths`` tokens, counted by ``dlcourse.calc``.
 
     >>> attention_macs([64])      # 4 T E^2 + 2 T^2 E with T = 64, E = 256
@@ -468,7 +469,7 @@ def cost_figure(lengths: Sequence[int], macs: Sequence[int], embed_dim: int) -> 
 
 
 @inline_figure
-def saturation_figure(dims: Sequence[int], stats: Dict[str, List[float]], keys: int) -> Figure:
+def saturation_figure(dims: Sequence[int], stats: dict[str, list[float]], keys: int) -> Figure:
     """Left: the scores' standard deviation against d; right: the mean largest softmax weight.
 
     >>> fig = saturation_figure([1, 4], score_statistics([1, 4], samples=10), keys=10)

@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -25,9 +25,9 @@ class TrainingRun:
     """What ``train_digits_cnn`` measured."""
 
     model: nn.Module
-    train_loss: List[float]
-    test_accuracy: List[float]
-    confusion: List[List[int]]
+    train_loss: list[float]
+    test_accuracy: list[float]
+    confusion: list[list[int]]
     seconds: float
     peak_learning_rate: float
     batch_size: int
@@ -72,7 +72,7 @@ def train_digits_cnn(epochs: int = 40, seed: int = 0, batch_size: int = 32, prog
 
 @inline_figure
 def architectures_figure(names: Sequence[str], params: Sequence[float], macs: Sequence[float],
-                         top1: Sequence[Optional[float]]) -> Figure:
+                         top1: Sequence[float | None]) -> Figure:
     """Parameters against MACs on log axes, one labelled point per model, coloured by top-1 accuracy.
 
     >>> fig = architectures_figure(["a", "b"], [1e6, 1e7], [1e8, 1e9], [70.0, None])

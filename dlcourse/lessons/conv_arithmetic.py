@@ -4,7 +4,8 @@ and nested receptive fields.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
@@ -20,7 +21,7 @@ from dlcourse.display.notebook import is_book_build
 
 @inline_figure
 def receptive_field_figure(layers: Sequence[Layer],
-                           labels: Optional[Sequence[str]] = None) -> Figure:
+                           labels: Sequence[str] | None = None) -> Figure:
     """Left: field and jump after every layer; right: the nested fields of one output.
 
     The right panel draws, on the input's pixels, the field of one output of
@@ -91,7 +92,7 @@ def _short_label(layer: Any, position: int) -> str:
     return text
 
 
-def _nested_fields(layers: Sequence[Layer], rows: List[FieldRow]) -> List[Tuple[Pair, Pair]]:
+def _nested_fields(layers: Sequence[Layer], rows: list[FieldRow]) -> list[tuple[Pair, Pair]]:
     """For output 0 of the last layer and, in every earlier layer, the middle one of the units it
     depends on: where its field starts and its size, in input pixels from the last field's start."""
     windows = layer_windows(layers)
@@ -144,7 +145,7 @@ def nested_fields_figure() -> Figure:
 
 @inline_figure
 def conv_grid_figure(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1,
-                     position: Tuple[int, int] = (0, 0)) -> Figure:
+                     position: tuple[int, int] = (0, 0)) -> Figure:
     """A convolution's input grid (padding shaded), the window for one output, and the output grid.
 
     ``position`` is the (row, column) of the highlighted output value.

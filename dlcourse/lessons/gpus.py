@@ -4,7 +4,7 @@ diagrams, a pipeline's schedule and the scaling case study.
 
 from __future__ import annotations
 
-from typing import Mapping, Optional, Sequence, Tuple
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -71,7 +71,7 @@ def roofline_figure(
 
 
 @inline_figure
-def matmul_throughput_figure(sizes: Sequence[int], series: Mapping[str, Sequence[Optional[float]]],
+def matmul_throughput_figure(sizes: Sequence[int], series: Mapping[str, Sequence[float | None]],
                              device_label: str) -> Figure:
     """Achieved GFLOP/s of n x n matrix products against n, one line per dtype (None: not measured).
 
@@ -99,7 +99,7 @@ def matmul_throughput_figure(sizes: Sequence[int], series: Mapping[str, Sequence
 
 
 @inline_figure
-def peaks_figure(rows: Sequence[Tuple[str, float, float, bool]]) -> Figure:
+def peaks_figure(rows: Sequence[tuple[str, float, float, bool]]) -> Figure:
     """Horizontal bars on log axes: FLOP/s (left) and memory bandwidth (right) of each device.
 
     ``rows`` are (label, FLOP/s, bytes/s, measured); measured bars are orange and hatched,
@@ -195,7 +195,7 @@ def parallelism_diagram(devices: int = 4, micro_batches: int = 4) -> Figure:
 
 
 @inline_figure
-def pipeline_gantt_figure(events: Sequence[Tuple[int, str, int, float, float]], title: str = "") -> Figure:
+def pipeline_gantt_figure(events: Sequence[tuple[int, str, int, float, float]], title: str = "") -> Figure:
     """A timetable of pipeline events (stage, "F" or "B", micro-batch, start, end): one row per
     stage, forwards blue and backwards orange, labelled with their micro-batch; idle time grey.
 
@@ -235,7 +235,7 @@ def pipeline_gantt_figure(events: Sequence[Tuple[int, str, int, float, float]], 
 
 @inline_figure
 def scaling_figure(batches: Sequence[int], gpus: Sequence[int], speedup: np.ndarray, efficiency: np.ndarray,
-                   fitted_speedup: Optional[np.ndarray] = None) -> Figure:
+                   fitted_speedup: np.ndarray | None = None) -> Figure:
     """Speed-up (left, with the ideal speed-up n dotted) and efficiency (right) against the
     batch size, one line per GPU count; ``fitted_speedup`` adds a model's curves dashed.
 

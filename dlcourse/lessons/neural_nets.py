@@ -24,7 +24,7 @@ Everything is deterministic for a given seed; the tests check the standard devia
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -36,10 +36,10 @@ from dlcourse.hardware.device import torch_threads
 from dlcourse.models.small import digits_8x8_cnn, mlp
 from dlcourse.training import accuracy, train_epoch
 
-SCHEMES: Tuple[str, ...] = ("naive", "tiny", "xavier", "he")
+SCHEMES: tuple[str, ...] = ("naive", "tiny", "xavier", "he")
 
 #: How the chapter's figure names each scheme.
-LABELS: Dict[str, str] = {
+LABELS: dict[str, str] = {
     "naive": "naive N(0, 1)",
     "tiny": "tiny N(0, 0.01²)",
     "xavier": "Xavier 2/(n_in+n_out)",
@@ -47,14 +47,14 @@ LABELS: Dict[str, str] = {
 }
 
 # Each activation with its derivative, both as functions of the pre-activation z.
-ACTIVATIONS: Dict[str, Tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
+ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
     "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
     "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(z.dtype)),
     "linear": (lambda z: z, np.ones_like),
 }
 
 
-def init_std(scheme: str, fan_in: int, fan_out: Optional[int] = None) -> float:
+def init_std(scheme: str, fan_in: int, fan_out: int | None = None) -> float:
     """The standard deviation of the normal distribution a scheme draws a layer's weights from.
 
     ``fan_in`` is the number of inputs of each unit, ``fan_out`` the number of units (it only
@@ -74,7 +74,7 @@ def init_std(scheme: str, fan_in: int, fan_out: Optional[int] = None) -> float:
     return math.sqrt(variances[scheme])
 
 
-def random_weights(depth: int, width: int, scheme: str, seed: int = 0) -> List[np.ndarray]:
+def random_weights(depth: int, width: int, scheme: str, seed: int = 0) -> list[np.ndarray]:
     """``depth`` weight matrices of shape ``width x width`` (inputs x outputs, as in ``A @ W``).
 
     The biases of a freshly initialised layer are 0, so none are returned.  The same seed gives
@@ -93,7 +93,7 @@ def random_weights(depth: int, width: int, scheme: str, seed: int = 0) -> List[n
     return [std * rng.standard_normal((width, width)) for _ in range(depth)]
 
 
-def _activation(name: str) -> Tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
+def _activation(name: str) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose one of {tuple(ACTIVATIONS)}")
     return ACTIVATIONS[name]
@@ -191,7 +191,7 @@ def init_figure(forward: Mapping[str, Mapping[str, Sequence[float]]],
     return fig
 
 
-def standardise(train: np.ndarray, *others: np.ndarray) -> List[np.ndarray]:
+def standardise(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
     """Each column minus its mean, divided by its standard deviation, both measured on ``train``.
 
     The same shift and scale are applied to ``others`` (validation, test, new inputs), never
@@ -243,7 +243,7 @@ def least_squares_losses(X: np.ndarray, y: np.ndarray, learning_rate: float, ste
     return losses
 
 
-def steps_to_reach(losses: Sequence[float], target: float) -> Optional[int]:
+def steps_to_reach(losses: Sequence[float], target: float) -> int | None:
     """The first step at which the loss is at most ``target``; None if it never gets there.
 
     >>> steps_to_reach([4.0, 2.0, 1.0, 0.5], 1.0), steps_to_reach([4.0, 2.0], 1.0)
@@ -255,7 +255,7 @@ def steps_to_reach(losses: Sequence[float], target: float) -> Optional[int]:
 
 
 
-def scrambled_digits_accuracies(epochs: int = 30, seed: int = 0) -> Dict[str, Tuple[float, float]]:
+def scrambled_digits_accuracies(epochs: int = 30, seed: int = 0) -> dict[str, tuple[float, float]]:
     """Test accuracy on the 8 x 8 digits, pixels in order and scrambled by one fixed permutation.
 
     Returns ``{"fully connected": (in order, scrambled), "convolutional": (in order, scrambled)}``.
@@ -274,7 +274,7 @@ def scrambled_digits_accuracies(epochs: int = 30, seed: int = 0) -> Dict[str, Tu
         def scramble(images: torch.Tensor) -> torch.Tensor:
             return images.flatten(1)[:, shuffle].reshape(images.shape)
 
-        results: Dict[str, Tuple[float, float]] = {}
+        results: dict[str, tuple[float, float]] = {}
         for name in ("fully connected", "convolutional"):
             accuracies = []
             for scrambled in (False, True):

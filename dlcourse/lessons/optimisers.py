@@ -15,8 +15,9 @@ network: the point is a parameter tensor with two entries.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import numpy as np
 import torch
@@ -62,15 +63,15 @@ class SurfaceSetting:
     to run and a learning rate per optimiser that works there (chosen by trying a few)."""
 
     function: Surface
-    start: Tuple[float, float]
-    xlim: Tuple[float, float]
-    ylim: Tuple[float, float]
-    minima: Tuple[Tuple[float, float], ...]
+    start: tuple[float, float]
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+    minima: tuple[tuple[float, float], ...]
     steps: int
-    lrs: Dict[str, float]
+    lrs: dict[str, float]
 
 
-SURFACES: Dict[str, SurfaceSetting] = {
+SURFACES: dict[str, SurfaceSetting] = {
     "ravine": SurfaceSetting(ravine, (-4.5, 1.0), (-5.0, 5.0), (-1.6, 1.6), ((0.0, 0.0),), 60,
                              {"SGD": 0.45, "momentum": 0.045, "Nesterov": 0.045, "Adagrad": 1.0,
                               "RMSprop": 0.05, "Adam": 0.3, "AdamW": 0.3}),
@@ -111,8 +112,8 @@ def optimizer_path(function: Surface, start: Sequence[float], optimizer: str, st
     return torch.stack(path).numpy()
 
 
-def surface_grid(function: Surface, xlim: Tuple[float, float], ylim: Tuple[float, float],
-                 points: int = 200) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def surface_grid(function: Surface, xlim: tuple[float, float], ylim: tuple[float, float],
+                 points: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(X, Y, Z)`` on a ``points`` x ``points`` grid, for contour plots.
 
     >>> X, Y, Z = surface_grid(ravine, (-1, 1), (-1, 1), points=3)
@@ -134,12 +135,12 @@ class OptimizerComparison:
     arrays of shape (seeds, epochs), one row per seed."""
 
     model: str
-    settings: Dict[str, Dict[str, float]]
-    train_loss: Dict[str, np.ndarray]
-    test_accuracy: Dict[str, np.ndarray]
+    settings: dict[str, dict[str, float]]
+    train_loss: dict[str, np.ndarray]
+    test_accuracy: dict[str, np.ndarray]
 
 
-DEFAULT_SETTINGS: Dict[str, Dict[str, float]] = {
+DEFAULT_SETTINGS: dict[str, dict[str, float]] = {
     "SGD": {"lr": 0.1},
     "momentum": {"lr": 0.01, "momentum": 0.9},
     "RMSprop": {"lr": 1e-3},
@@ -148,7 +149,7 @@ DEFAULT_SETTINGS: Dict[str, Dict[str, float]] = {
 }
 
 
-def compare_optimizers(model: str, settings: Optional[Dict[str, Dict[str, float]]] = None, epochs: int = 20,
+def compare_optimizers(model: str, settings: dict[str, dict[str, float]] | None = None, epochs: int = 20,
                        seeds: Sequence[int] = (0, 1, 2), batch_size: int = 32,
                        progress: bool = True) -> OptimizerComparison:
     """Train ``digits_model(model)`` on the 8 x 8 digits with each optimiser, for each seed.
@@ -192,10 +193,10 @@ class PlateauRun:
     """What ``alexnet_recipe`` measured, one entry per epoch; ``drops`` lists the epochs (from 1)
     after which the learning rate was divided by 10."""
 
-    train_loss: List[float]
-    validation_error: List[float]
-    learning_rate: List[float]
-    drops: List[int]
+    train_loss: list[float]
+    validation_error: list[float]
+    learning_rate: list[float]
+    drops: list[int]
     test_accuracy: float
 
 

@@ -14,8 +14,8 @@ over time steps is several times slower on a CPU.  ``implementation="dlcourse"``
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 from matplotlib.figure import Figure
@@ -47,7 +47,7 @@ def _kind(kind: str) -> str:
 
 
 def first_symbol_task(n_sequences: int, length: int, symbols: int = 4, distractors: int = 4,
-                      seed: int = 0) -> Tuple[torch.Tensor, torch.Tensor]:
+                      seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Sequences whose label is their first symbol: x (n, length, symbols + distractors), y (n,).
 
     Step 0 holds a signal symbol 0..symbols-1 (one-hot); steps 1..length-1 hold distractors,
@@ -118,8 +118,8 @@ class SequenceRun:
     """What ``train_sequence_models`` measured for one kind of recurrent layer."""
 
     kind: str
-    train_loss: List[float]
-    test_accuracy: List[float]
+    train_loss: list[float]
+    test_accuracy: list[float]
     seconds: float
     parameters: int
 
@@ -127,7 +127,7 @@ class SequenceRun:
 def train_sequence_models(kinds: Sequence[str] = KINDS, length: int = 40, hidden_size: int = 24,
                           epochs: int = 15, n_train: int = 512, n_test: int = 256, batch_size: int = 64,
                           lr: float = 1e-2, keep_bias: float = 1.0, symbols: int = 4, distractors: int = 4,
-                          seed: int = 0, progress: bool = True, threads: int = 1) -> Dict[str, SequenceRun]:
+                          seed: int = 0, progress: bool = True, threads: int = 1) -> dict[str, SequenceRun]:
     """Train one ``SequenceClassifier`` of each kind on the same first-symbol data with Adam.
 
     Every kind gets the same training and test sequences, the same seed before its weights are
@@ -161,8 +161,8 @@ def train_sequence_models(kinds: Sequence[str] = KINDS, length: int = 40, hidden
 
 def _train(kinds: Sequence[str], x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor,
            y_test: torch.Tensor, hidden_size: int, epochs: int, batch_size: int, lr: float, keep_bias: float,
-           symbols: int, seed: int, progress: bool) -> Dict[str, SequenceRun]:
-    runs: Dict[str, SequenceRun] = {}
+           symbols: int, seed: int, progress: bool) -> dict[str, SequenceRun]:
+    runs: dict[str, SequenceRun] = {}
     for kind in kinds:
         torch.manual_seed(seed)
         model = SequenceClassifier(kind, x_train.shape[-1], hidden_size, symbols, keep_bias=keep_bias)
@@ -179,7 +179,7 @@ def _train(kinds: Sequence[str], x_train: torch.Tensor, y_train: torch.Tensor, x
 # ---- figures ---------------------------------------------------------------------------------
 
 @inline_figure
-def sequence_curves_figure(runs: Mapping[str, Sequence[SequenceRun]], chance: Optional[float] = None) -> Figure:
+def sequence_curves_figure(runs: Mapping[str, Sequence[SequenceRun]], chance: float | None = None) -> Figure:
     """Training loss (left) and test accuracy in per cent (right) per epoch, one thin line per seed.
 
     ``runs`` maps a kind to its runs, one per seed; every seed of a kind has the kind's colour,
@@ -244,8 +244,8 @@ def _box(ax, x: float, y: float, text: str, width: float = 0.8, height: float = 
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
 
 
-def _arrow(ax, start: Tuple[float, float], end: Tuple[float, float], text: str = "", colour: str = "black",
-           offset: Tuple[float, float] = (0.0, 0.0), style: str = "-|>", connection: str = "arc3") -> None:
+def _arrow(ax, start: tuple[float, float], end: tuple[float, float], text: str = "", colour: str = "black",
+           offset: tuple[float, float] = (0.0, 0.0), style: str = "-|>", connection: str = "arc3") -> None:
     ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=12, color=colour,
                                  linewidth=1.3, connectionstyle=connection))
     if text:

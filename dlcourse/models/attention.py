@@ -44,7 +44,7 @@ tensor([[[1.1956]]])
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional, Tuple
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -53,7 +53,7 @@ from torch import nn
 Scores = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def _shape(tensor: torch.Tensor) -> Tuple[int, ...]:
+def _shape(tensor: torch.Tensor) -> tuple[int, ...]:
     return tuple(tensor.shape)
 
 
@@ -73,8 +73,8 @@ def _check_same_features(query: torch.Tensor, keys: torch.Tensor, what: str) -> 
 
 
 def _attend(
-    scores_of: Scores, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: Optional[torch.Tensor]
-) -> Tuple[torch.Tensor, torch.Tensor]:
+    scores_of: Scores, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The part every attention shares: check shapes, score, mask, softmax, weighted sum.
 
     ``scores_of(query, keys)`` returns the scores (B, Tq, Tk); the rest is done here.
@@ -140,8 +140,8 @@ class DotProductAttention(nn.Module):
         return scores
 
     def forward(
-        self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: Optional[torch.Tensor] = None
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Context (B, Tq, Dv) and weights (B, Tq, Tk); ``mask`` (B, Tk) is True where a key may be attended."""
         return _attend(self.scores, query, keys, values, mask)
 
@@ -173,8 +173,8 @@ class GeneralAttention(nn.Module):
         return query @ projected_keys.transpose(-2, -1)   # s_ij = q_i^T (W k_j)
 
     def forward(
-        self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: Optional[torch.Tensor] = None
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Context (B, Tq, Dv) and weights (B, Tq, Tk); ``mask`` (B, Tk) is True where a key may be attended."""
         return _attend(self.scores, query, keys, values, mask)
 
@@ -214,8 +214,8 @@ class AdditiveAttention(nn.Module):
         return self.score(hidden).squeeze(-1)   # s_ij = v^T tanh(...)
 
     def forward(
-        self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: Optional[torch.Tensor] = None
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Context (B, Tq, Dv) and weights (B, Tq, Tk); ``mask`` (B, Tk) is True where a key may be attended."""
         return _attend(self.scores, query, keys, values, mask)
 
@@ -253,8 +253,8 @@ class CosineAttention(nn.Module):
         return self.beta * (unit_queries @ unit_keys.transpose(-2, -1))
 
     def forward(
-        self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: Optional[torch.Tensor] = None
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Context (B, Tq, Dv) and weights (B, Tq, Tk); ``mask`` (B, Tk) is True where a key may be attended."""
         return _attend(self.scores, query, keys, values, mask)
 
@@ -303,11 +303,11 @@ class MultiHeadAttention(nn.Module):
         bias: bool = True,
         add_bias_kv: bool = False,
         add_zero_attn: bool = False,
-        kdim: Optional[int] = None,
-        vdim: Optional[int] = None,
+        kdim: int | None = None,
+        vdim: int | None = None,
         batch_first: bool = False,
-        device: Optional[torch.device] = None,
-        dtype: Optional[torch.dtype] = None,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0:
@@ -353,12 +353,12 @@ class MultiHeadAttention(nn.Module):
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"
 
-    def _projection_weights(self) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _projection_weights(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         if self._qkv_same_embed_dim:
             return self.in_proj_weight.chunk(3)                              # W^Q, W^K, W^V stacked
         return self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
 
-    def _check_input(self, name: str, tensor: torch.Tensor, features: str, batch: Optional[int]) -> None:
+    def _check_input(self, name: str, tensor: torch.Tensor, features: str, batch: int | None) -> None:
         """ValueError unless ``tensor`` is (T, N, features), or (N, T, features) if batch_first."""
         size = {"E": self.embed_dim, "kdim": self.kdim, "vdim": self.vdim}[features]
         length = {"query": "L", "key": "S", "value": "S"}[name]
@@ -380,12 +380,12 @@ class MultiHeadAttention(nn.Module):
         query: torch.Tensor,
         key: torch.Tensor,
         value: torch.Tensor,
-        key_padding_mask: Optional[torch.Tensor] = None,
+        key_padding_mask: torch.Tensor | None = None,
         need_weights: bool = True,
-        attn_mask: Optional[torch.Tensor] = None,
+        attn_mask: torch.Tensor | None = None,
         average_attn_weights: bool = True,
         is_causal: bool = False,
-    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Output (L, N, E) ((N, L, E) if ``batch_first``) and attention weights (see the class docstring).
 
         ``key_padding_mask`` (N, S), bool: True marks a key to IGNORE, as in torch.

@@ -7,7 +7,6 @@ The models, their input sizes and their published accuracies are those of the re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
 
 from dlcourse.calc import summarize
 from dlcourse.models.registry import MODELS, model_info
@@ -17,12 +16,12 @@ from dlcourse.models.registry import MODELS, model_info
 class Card:
     key: str
     name: str
-    input_shape: Tuple[int, int, int]
+    input_shape: tuple[int, int, int]
     params: int
     macs: int
     activations_batch1_bytes: int
     activations_batch64_bytes: int
-    top1: Optional[float]
+    top1: float | None
     top1_source: str = ""
 
 
@@ -39,6 +38,6 @@ def card(key: str) -> Card:
                 info.top1_source)
 
 
-def cards() -> List[Card]:
+def cards() -> list[Card]:
     """A card for every model, oldest first."""
     return [card(key) for key in MODELS]

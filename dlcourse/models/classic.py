@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple, Union
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -40,7 +40,7 @@ def lenet5(num_classes: int = 10) -> LeNet5:
 
 #: The paper's Table I: the S2 maps (0-5) that each of the 16 C3 maps reads.  Six read three
 #: neighbouring maps, six read four neighbouring maps, three read four maps with a gap, one reads all.
-LENET5_C3_TABLE: Tuple[Tuple[int, ...], ...] = (
+LENET5_C3_TABLE: tuple[tuple[int, ...], ...] = (
     (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
     (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
     (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
@@ -48,7 +48,7 @@ LENET5_C3_TABLE: Tuple[Tuple[int, ...], ...] = (
 )
 
 
-def lenet5_paper_parameters() -> Dict[str, int]:
+def lenet5_paper_parameters() -> dict[str, int]:
     """The trainable parameters of each layer of LeNet-5 as the paper builds it.
 
     Differences from :class:`LeNet5`: C3 is sparse (``LENET5_C3_TABLE``); each subsampling
@@ -105,7 +105,7 @@ def alexnet(num_classes: int = 1000) -> AlexNet:
     return AlexNet(num_classes)
 
 
-VGG16_STAGES: List[Union[int, str]] = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M",
+VGG16_STAGES: list[int | str] = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M",
                                        512, 512, 512, "M", 512, 512, 512, "M"]
 
 
@@ -113,9 +113,9 @@ class VGG(nn.Module):
     """VGG (Simonyan & Zisserman, 2014): only 3x3 convolutions (padding 1) in blocks, each
     block ending with 2x2 max pooling, then three fully connected layers."""
 
-    def __init__(self, stages: Sequence[Union[int, str]], num_classes: int = 1000, dropout: float = 0.5) -> None:
+    def __init__(self, stages: Sequence[int | str], num_classes: int = 1000, dropout: float = 0.5) -> None:
         super().__init__()
-        layers: List[nn.Module] = []
+        layers: list[nn.Module] = []
         channels = 3
         for stage in stages:
             if stage == "M":

@@ -15,8 +15,6 @@ with biases (local response normalisation, which has no parameters, is left out)
 
 from __future__ import annotations
 
-from typing import Optional, Tuple, Union
-
 import torch
 from torch import nn
 
@@ -90,13 +88,13 @@ class GoogLeNet(nn.Module):
         self.inception4e = nn.Sequential(Inception(528, 256, 160, 320, 32, 128, 128, k, bn), pool(2))
         self.inception5 = nn.Sequential(Inception(832, 256, 160, 320, 32, 128, 128, k, bn),
                                         Inception(832, 384, 192, 384, 48, 128, 128, k, bn))
-        self.aux1: Optional[InceptionAux] = InceptionAux(512, num_classes, bn) if aux_classifiers else None
-        self.aux2: Optional[InceptionAux] = InceptionAux(528, num_classes, bn) if aux_classifiers else None
+        self.aux1: InceptionAux | None = InceptionAux(512, num_classes, bn) if aux_classifiers else None
+        self.aux2: InceptionAux | None = InceptionAux(528, num_classes, bn) if aux_classifiers else None
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(0.2)
         self.fc = nn.Linear(1024, num_classes)
 
-    def forward(self, x: torch.Tensor) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = self.inception4a(self.inception3(self.stem(x)))
         aux1 = self.aux1(x) if self.aux1 is not None and self.training else None
         x = self.inception4bcd(x)

@@ -8,8 +8,6 @@ channel (k k M D D), and a pointwise 1 x 1 convolution (M N D D): the cost ratio
 
 from __future__ import annotations
 
-from typing import List
-
 import torch
 from torch import nn
 
@@ -42,7 +40,7 @@ class MobileNetV1(nn.Module):
 
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
-        layers: List[nn.Module] = [conv_bn(3, 32, 3, stride=2)]
+        layers: list[nn.Module] = [conv_bn(3, 32, 3, stride=2)]
         channels = 32
         for out_channels, stride in self.BLOCKS:
             layers.append(DepthwiseSeparable(channels, out_channels, stride))
@@ -62,7 +60,7 @@ class InvertedResidual(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int, expand: int) -> None:
         super().__init__()
         hidden = in_channels * expand
-        layers: List[nn.Module] = []
+        layers: list[nn.Module] = []
         if expand != 1:
             layers.append(conv_bn(in_channels, hidden, 1, activation=nn.ReLU6))
         layers += [
@@ -85,7 +83,7 @@ class MobileNetV2(nn.Module):
 
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
-        layers: List[nn.Module] = [conv_bn(3, 32, 3, stride=2, activation=nn.ReLU6)]
+        layers: list[nn.Module] = [conv_bn(3, 32, 3, stride=2, activation=nn.ReLU6)]
         channels = 32
         for expand, out_channels, repeats, stride in self.SETTINGS:
             for index in range(repeats):

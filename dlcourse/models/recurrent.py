@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -57,8 +57,8 @@ GATES = {kind: len(blocks) for kind, blocks in GATE_BLOCKS.items()}
 KEEP_GATE = {"LSTM": "f", "GRU": "z"}
 NONLINEARITIES = ("tanh", "relu")
 
-State = Tuple[torch.Tensor, ...]             # (h,) for RNN and GRU, (h, c) for LSTM
-Weights = Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor]]
+State = tuple[torch.Tensor, ...]             # (h,) for RNN and GRU, (h, c) for LSTM
+Weights = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]
 
 
 def check_kind(kind: object) -> str:
@@ -100,7 +100,7 @@ def _check_dropout(dropout: float, num_layers: int) -> float:
 
 # ---- one time step: the equations -------------------------------------------------------------
 
-def _affine(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor]) -> torch.Tensor:
+def _affine(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     product = x @ weight.t()                                  # W x, for each row x of the batch
     return product if bias is None else product + bias       # W x + b
 
@@ -119,7 +119,7 @@ def _rnn_step(x: torch.Tensor, h: torch.Tensor, weights: Weights,
 
 
 def _lstm_step(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor,
-               weights: Weights) -> Tuple[torch.Tensor, torch.Tensor]:
+               weights: Weights) -> tuple[torch.Tensor, torch.Tensor]:
     weight_ih, weight_hh, bias_ih, bias_hh = weights
     # 4H pre-activations
     gates = _affine(x, weight_ih, bias_ih) + _affine(h, weight_hh, bias_hh)
@@ -173,10 +173,10 @@ def _uniform_like_torch(module: nn.Module, hidden_size: int) -> None:
 
 class _Cell(nn.Module):
     kind = "RNN"
-    state_names: Tuple[str, ...] = ("hx",)
+    state_names: tuple[str, ...] = ("hx",)
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 device: Optional[torch.device] = None, dtype: Optional[torch.dtype] = None) -> None:
+                 device: torch.device | None = None, dtype: torch.dtype | None = None) -> None:
         super().__init__()
         self.input_size = _check_size("input_size", input_size)
         self.hidden_size = _check_size("hidden_size", hidden_size)
@@ -204,7 +204,7 @@ class _Cell(nn.Module):
         return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
 
     def _batched(self, input: torch.Tensor,
-                 states: Optional[Sequence[torch.Tensor]]) -> Tuple[torch.Tensor, State, bool]:
+                 states: Sequence[torch.Tensor] | None) -> tuple[torch.Tensor, State, bool]:
         """The input as (B, I) and the states as (B, H), zeros where none are given; and whether a batch came in."""
         if not isinstance(input, torch.Tensor) or input.dim() not in (1, 2) or input.shape[-1] != self.input_size:
             shape = tuple(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__
@@ -241,14 +241,14 @@ class RNNCell(_Cell):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 device: Optional[torch.device] = None, dtype: Optional[torch.dtype] = None) -> None:
+                 device: torch.device | None = None, dtype: torch.dtype | None = None) -> None:
         self.nonlinearity = _check_nonlinearity(nonlinearity)
         super().__init__(input_size, hidden_size, bias, device, dtype)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + ("" if self.nonlinearity == "tanh" else ", nonlinearity='relu'")
 
-    def forward(self, input: torch.Tensor, hx: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, input: torch.Tensor, hx: torch.Tensor | None = None) -> torch.Tensor:
         x, (h,), is_batched = self._batched(input, None if hx is None else (hx,))
         h_next = _rnn_step(x, h, self._weights(), self.nonlinearity)
         return h_next if is_batched else h_next.squeeze(0)
@@ -277,7 +277,7 @@ class LSTMCell(_Cell):
     state_names = ("hx[0] (h)", "hx[1] (c)")
 
     def forward(self, input: torch.Tensor,
-                hx: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+                hx: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise ValueError(f"hx must be a pair (h, c) of tensors, got {type(hx).__name__}")
         x, (h, c), is_batched = self._batched(input, hx)
@@ -311,7 +311,7 @@ class GRUCell(_Cell):
 
     kind = "GRU"
 
-    def forward(self, input: torch.Tensor, hx: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, input: torch.Tensor, hx: torch.Tensor | None = None) -> torch.Tensor:
         x, (h,), is_batched = self._batched(input, None if hx is None else (hx,))
         h_next = _gru_step(x, h, self._weights())
         return h_next if is_batched else h_next.squeeze(0)
@@ -324,7 +324,7 @@ class _Recurrent(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device: Optional[torch.device] = None, dtype: Optional[torch.dtype] = None) -> None:
+                 device: torch.device | None = None, dtype: torch.dtype | None = None) -> None:
         super().__init__()
         self.input_size = _check_size("input_size", input_size)
         self.hidden_size = _check_size("hidden_size", hidden_size)
@@ -348,7 +348,7 @@ class _Recurrent(nn.Module):
         self.reset_parameters()
 
     @staticmethod
-    def _parameter_names(layer: int, direction: int) -> Tuple[str, str, str, str]:
+    def _parameter_names(layer: int, direction: int) -> tuple[str, str, str, str]:
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
         return f"weight_ih{suffix}", f"weight_hh{suffix}", f"bias_ih{suffix}", f"bias_hh{suffix}"
 
@@ -373,10 +373,10 @@ class _Recurrent(nn.Module):
     def _step(self, x: torch.Tensor, state: State, weights: Weights) -> State:
         raise NotImplementedError
 
-    def _state_names(self) -> Tuple[str, ...]:
+    def _state_names(self) -> tuple[str, ...]:
         return ("hx",)
 
-    def _time_major(self, input: torch.Tensor) -> Tuple[torch.Tensor, bool]:
+    def _time_major(self, input: torch.Tensor) -> tuple[torch.Tensor, bool]:
         """The input as (L, B, I), and whether it came with a batch dimension."""
         layout = "(batch, seq_len, input_size)" if self.batch_first else "(seq_len, batch, input_size)"
         if not isinstance(input, torch.Tensor):
@@ -392,7 +392,7 @@ class _Recurrent(nn.Module):
             raise ValueError(f"input must hold at least one time step, got shape {tuple(input.shape)}")
         return sequence, is_batched
 
-    def _initial_states(self, hx: Optional[Sequence[torch.Tensor]], sequence: torch.Tensor,
+    def _initial_states(self, hx: Sequence[torch.Tensor] | None, sequence: torch.Tensor,
                         is_batched: bool) -> State:
         """The initial states as (num_layers * num_directions, B, H), zeros where none are given."""
         batch = sequence.shape[1]
@@ -411,18 +411,18 @@ class _Recurrent(nn.Module):
             states.append(state if is_batched else state.unsqueeze(1))
         return tuple(states)
 
-    def _run(self, input: torch.Tensor, hx: Optional[Sequence[torch.Tensor]]) -> Tuple[torch.Tensor, State]:
+    def _run(self, input: torch.Tensor, hx: Sequence[torch.Tensor] | None) -> tuple[torch.Tensor, State]:
         sequence, is_batched = self._time_major(input)
         initial = self._initial_states(hx, sequence, is_batched)
         steps = sequence.shape[0]
-        final: List[List[torch.Tensor]] = [[] for _ in initial]      # per state: one (B, H) per layer and direction
+        final: list[list[torch.Tensor]] = [[] for _ in initial]      # per state: one (B, H) per layer and direction
         layer_input = sequence
         for layer in range(self.num_layers):
             direction_outputs = []
             for direction in range(self.num_directions):
                 weights = self._weights(layer, direction)
                 state = tuple(states[layer * self.num_directions + direction] for states in initial)
-                outputs: List[torch.Tensor] = [torch.empty(0)] * steps
+                outputs: list[torch.Tensor] = [torch.empty(0)] * steps
                 times = range(steps) if direction == 0 else range(steps - 1, -1, -1)   # the reverse reads t = L-1..0
                 for t in times:
                     state = self._step(layer_input[t], state, weights)             # h_t = step(x_t, h_{t-1})
@@ -464,7 +464,7 @@ class RNN(_Recurrent):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device: Optional[torch.device] = None, dtype: Optional[torch.dtype] = None) -> None:
+                 device: torch.device | None = None, dtype: torch.dtype | None = None) -> None:
         self.nonlinearity = _check_nonlinearity(nonlinearity)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device, dtype)
@@ -475,7 +475,7 @@ class RNN(_Recurrent):
     def _step(self, x: torch.Tensor, state: State, weights: Weights) -> State:
         return (_rnn_step(x, state[0], weights, self.nonlinearity),)
 
-    def forward(self, input: torch.Tensor, hx: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, input: torch.Tensor, hx: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         output, (h_n,) = self._run(input, None if hx is None else (hx,))
         return output, h_n
 
@@ -499,14 +499,14 @@ class LSTM(_Recurrent):
 
     kind = "LSTM"
 
-    def _state_names(self) -> Tuple[str, ...]:
+    def _state_names(self) -> tuple[str, ...]:
         return ("hx[0] (h_0)", "hx[1] (c_0)")
 
     def _step(self, x: torch.Tensor, state: State, weights: Weights) -> State:
         return _lstm_step(x, state[0], state[1], weights)
 
-    def forward(self, input: torch.Tensor, hx: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
-                ) -> Tuple[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+    def forward(self, input: torch.Tensor, hx: tuple[torch.Tensor, torch.Tensor] | None = None
+                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise ValueError(f"hx must be a pair (h_0, c_0) of tensors, got {type(hx).__name__}")
         output, (h_n, c_n) = self._run(input, hx)
@@ -530,7 +530,7 @@ class GRU(_Recurrent):
     def _step(self, x: torch.Tensor, state: State, weights: Weights) -> State:
         return (_gru_step(x, state[0], weights),)
 
-    def forward(self, input: torch.Tensor, hx: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, input: torch.Tensor, hx: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         output, (h_n,) = self._run(input, None if hx is None else (hx,))
         return output, h_n
 
@@ -563,7 +563,7 @@ def recurrent_parameter_count(kind: str, input_size: int, hidden_size: int, num_
     return layer.apply((1, input_size)).params
 
 
-def gradient_norms_through_time(cell: nn.Module, sequence_length: int, inputs: Optional[torch.Tensor] = None,
+def gradient_norms_through_time(cell: nn.Module, sequence_length: int, inputs: torch.Tensor | None = None,
                                 seed: int = 0) -> torch.Tensor:
     """The spectral norms ||dh_T / dh_t|| for t = 0, ..., T, measured with autograd.
 
@@ -603,7 +603,7 @@ def gradient_norms_through_time(cell: nn.Module, sequence_length: int, inputs: O
         else:
             h = cell(inputs[t:t + 1], h)
         states.append(h)
-    rows: List[Tuple[torch.Tensor, ...]] = []
+    rows: list[tuple[torch.Tensor, ...]] = []
     for unit in range(hidden_size):                           # row `unit` of every Jacobian dh_T / dh_t
         rows.append(torch.autograd.grad(states[-1][0, unit], states, retain_graph=True, allow_unused=True))
     norms = []
@@ -613,7 +613,7 @@ def gradient_norms_through_time(cell: nn.Module, sequence_length: int, inputs: O
     return torch.stack(norms).detach()
 
 
-def _zero_if_none(gradient: Optional[torch.Tensor], hidden_size: int, zeros: torch.Tensor) -> torch.Tensor:
+def _zero_if_none(gradient: torch.Tensor | None, hidden_size: int, zeros: torch.Tensor) -> torch.Tensor:
     return (zeros if gradient is None else gradient).reshape(hidden_size)
 
 

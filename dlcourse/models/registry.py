@@ -12,8 +12,8 @@ read this registry; a new model is one more entry here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional, Tuple
 
 from torch import nn
 
@@ -32,15 +32,15 @@ class ModelInfo:
     key: str
     name: str
     builder: Callable[..., nn.Module]
-    input_shape: Tuple[int, int, int]
-    top1: Optional[float]
+    input_shape: tuple[int, int, int]
+    top1: float | None
     top1_source: str
 
 
 # Top-1 figures: torchvision's reference models, and MobileNet v1's own paper (torchvision has no v1).
 # They come from different training recipes, so they compare the models only roughly.
 #: Every model, oldest first.
-MODELS: Dict[str, ModelInfo] = {info.key: info for info in [
+MODELS: dict[str, ModelInfo] = {info.key: info for info in [
     ModelInfo("lenet5", "LeNet-5", lenet5, (1, 32, 32), None, "an MNIST model"),
     ModelInfo("alexnet", "AlexNet", alexnet, (3, 224, 224), 56.5, "torchvision"),
     ModelInfo("vgg16", "VGG-16", vgg16, (3, 224, 224), 71.6, "torchvision"),

@@ -6,8 +6,6 @@ parameter count is the reference one: 25,557,032.
 
 from __future__ import annotations
 
-from typing import List
-
 import torch
 from torch import nn
 
@@ -49,7 +47,7 @@ class Bottleneck(nn.Module):
 class ResNet(nn.Module):
     """Stem (7x7/2 conv, 3x3/2 max pool), four stages of bottlenecks, global pool, FC."""
 
-    def __init__(self, blocks_per_stage: List[int], num_classes: int = 1000) -> None:
+    def __init__(self, blocks_per_stage: list[int], num_classes: int = 1000) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)

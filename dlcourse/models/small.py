@@ -6,14 +6,14 @@ gives the same weights however the network is asked for.
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 
 def mlp(widths: Sequence[int], activation: type = nn.ReLU, dropout: float = 0.0,
-        seed: Optional[int] = None) -> nn.Sequential:
+        seed: int | None = None) -> nn.Sequential:
     """Linear layers between consecutive ``widths``, each but the last followed by ``activation()``
     (and by dropout, when ``dropout`` > 0); with ``seed``, initialised from it without touching
     the global random state.
@@ -36,7 +36,7 @@ def mlp(widths: Sequence[int], activation: type = nn.ReLU, dropout: float = 0.0,
 
 
 def _linear_stack(widths: Sequence[int], activation: type, dropout: float) -> nn.Sequential:
-    layers: List[nn.Module] = []
+    layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
         if i:
             layers.append(activation())

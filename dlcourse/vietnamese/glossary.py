@@ -16,9 +16,8 @@ Change a name in both places.
 from __future__ import annotations
 
 import difflib
-from typing import Dict
 
-TERMS: Dict[str, str] = {
+TERMS: dict[str, str] = {
     "1 × 1 convolution": "tích chập 1 × 1",
     "activation function": "hàm kích hoạt",
     "alignment": "căn chỉnh",

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Dict, Tuple
 
 NUMBER = re.compile(
     r"(?<![\w.,])"                       # not inside a word, a version or another number
@@ -40,7 +39,7 @@ decimal point, or both.  Integers without separators (``224``) are the same in b
 
 PLACEHOLDER = "{}"
 
-VIETNAMESE: Dict[str, str] = {
+VIETNAMESE: dict[str, str] = {
     # the book's theme
     "Search this book...": "Tìm trong sách…",
     # axis labels, titles and legends the chapters and dlcourse.display.plots write
@@ -269,7 +268,7 @@ VIETNAMESE: Dict[str, str] = {
 """English text that code puts on a figure or in a table header → its Vietnamese.  A text
 with numbers is listed with ``{}`` in their place."""
 
-PATTERNS: Tuple[Tuple[str, str], ...] = (
+PATTERNS: tuple[tuple[str, str], ...] = (
     # dlcourse.hardware.gpu.describe_device
     (r"^CPU: (?P<model>.+) \((\d+) cores, (\d+) threads; torch uses (\d+)\)$",
      r"CPU: \1 (\2 lõi, \3 luồng; torch dùng \4)"),
@@ -292,7 +291,7 @@ PATTERNS: Tuple[Tuple[str, str], ...] = (
 translated in turn."""
 
 
-KEPT: Tuple[str, ...] = (
+KEPT: tuple[str, ...] = (
     "SGD", "Adam", "AdamW", "RMSprop", "AdaGrad", "Nesterov", "ReLU", "tanh", "sigmoid", "GELU",
     "relu", "elu", "gelu", "silu", "leaky_relu", "softmax", "LSTM", "GRU", "RNN", "MACs", "MAC",
     "FLOPs", "GFLOP", "TFLOP", "FLOP", "GPU", "GPUs", "CPU", "cpu", "float32", "float16", "bfloat16",
