@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import List
 
 import nbformat
 
@@ -33,7 +32,7 @@ from student_answers import HONEST  # noqa: E402
 from test_grading import A1, _cell, make_course  # noqa: E402  (the same submissions as the tests)
 
 from dlcourse.grading import commands as grading  # noqa: E402
-from dlcourse.grading.verdict import SandboxedExecute  # noqa: E402
+from dlcourse.grading.preprocessors.sandboxed_execute import SandboxedExecute  # noqa: E402
 
 HOSTILE = {
     "loop": ("q2_answer", "while True:\n    pass\n"),
@@ -44,7 +43,7 @@ HOSTILE = {
 }
 
 
-def build(course: Path, folder: Path, kinds: List[str]) -> None:
+def build(course: Path, folder: Path, kinds: list[str]) -> None:
     """One submission per entry of ``kinds``: "honest" (solution and honest variants in turn) or a hostile kind."""
     solution = nbformat.read(course / "source" / A1 / f"{A1}.ipynb", as_version=4)
     variants = [{}, *HONEST.get(A1, {}).values()]
@@ -61,7 +60,7 @@ def build(course: Path, folder: Path, kinds: List[str]) -> None:
         nbformat.write(notebook, path)
 
 
-def grade(kinds: List[str]) -> float:
+def grade(kinds: list[str]) -> float:
     """Seconds to collect, autograde, give feedback to and export a class of ``kinds``."""
     with tempfile.TemporaryDirectory() as folder:
         root = make_course(Path(folder) / "course", [A1])

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from jupyter_core.utils import run_sync
 
 from dlcourse.grading import sandbox
 from dlcourse.grading.notebook_proxy import Session
-from dlcourse.grading.verdict import SandboxKernelManager, _await, _remove
+from dlcourse.grading.preprocessors.sandboxed_execute import SandboxKernelManager, _await, _remove
 
 await_ = run_sync(_await)
 
@@ -19,13 +19,13 @@ await_ = run_sync(_await)
 class SandboxedKernel:
     """``with SandboxedKernel() as kernel: kernel.run(code); kernel.session.fetch(name)``."""
 
-    def __init__(self, submission: Optional[Path] = None, allow: Sequence[str] = ("numpy", "torch"),
-                 limits: Optional[sandbox.Limits] = None, host_limits: bool = False) -> None:
+    def __init__(self, submission: Path | None = None, allow: Sequence[str] = ("numpy", "torch"),
+                 limits: sandbox.Limits | None = None, host_limits: bool = False) -> None:
         self.submission, self.allow, self.limits = submission, allow, limits or sandbox.Limits()
         self.host_limits = host_limits
-        self.host: Optional[sandbox.HostLimits] = None
+        self.host: sandbox.HostLimits | None = None
 
-    def __enter__(self) -> "SandboxedKernel":
+    def __enter__(self) -> SandboxedKernel:
         self.folder = Path(tempfile.mkdtemp(prefix="dlcourse-test-kernel-"))
         self.layout = sandbox.Layout(self.folder / "scratch").create(self.submission, self.allow)
         if self.host_limits:

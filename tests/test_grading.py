@@ -20,7 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from dlcourse.grading import cells
 from dlcourse.grading import commands as grading
+from dlcourse.grading.notes import read_note
 
 pytestmark = pytest.mark.slow
 
@@ -46,13 +48,12 @@ def course(tmp_path_factory) -> Path:
 
 
 def _cell(notebook, grade_id):
-    return next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return next(c for c in notebook.cells if cells.grade_id(c) == grade_id)
 
 
-def autograded_points(notebook_path: Path) -> int:
+def autograded_points(notebook_path: Path) -> float:
     notebook = nbformat.read(notebook_path, as_version=4)
-    return sum(c.metadata["nbgrader"].get("points", 0) for c in notebook.cells
-               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade"))
+    return sum(cells.points(c) for c in notebook.cells if c.cell_type == "code" and cells.is_grade(c))
 
 
 def build_class(course: Path, folder: Path) -> dict:
@@ -250,7 +251,7 @@ def test_copied_cells_are_repaired_and_the_handed_in_file_is_kept(graded):
     for student in ("quentin", "rupert"):
         assert graded["scores"][student] == FULL and student not in graded["notes"]
         submitted = graded["course"] / "submitted" / student / A1 / f"{A1}.ipynb"
-        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nbformat.read(submitted, as_version=4).cells]
+        ids = [cells.grade_id(c) for c in nbformat.read(submitted, as_version=4).cells]
         assert len(ids) - len(set(ids)) >= 1      # the student's file, as handed in, with its copied cell
 
 
@@ -269,8 +270,8 @@ def test_only_the_notebook_enters(graded):
         for path in (course / place / "linker").rglob("*"):
             assert path.is_dir() or "BEGIN SOLUTION" not in path.read_text(errors="replace"), path
     assert graded["scores"]["linker"] == 0
-    assert "is a link" in grading.read_note(course, A1, "linker")
-    assert "cells, more than the 300 a submission may have" in grading.read_note(course, A1, "crowd")
+    assert "is a link" in read_note(course, A1, "linker")
+    assert "cells, more than the 300 a submission may have" in read_note(course, A1, "crowd")
     assert (course / "submitted" / "crowd" / A1 / f"{A1}.ipynb").exists()          # the handed-in file is kept
 
 

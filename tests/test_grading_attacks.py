@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import nbformat
 import pytest
@@ -32,6 +32,7 @@ from sandboxed import processes_with
 from test_grading import _cell, make_course
 
 import dlcourse
+from dlcourse.grading import cells
 from dlcourse.grading import commands as grading
 
 pytestmark = pytest.mark.slow
@@ -41,7 +42,7 @@ PACKAGE = Path(dlcourse.__file__).resolve().parent
 ANSWER_CELL = "q1_answer"  # the attack and every stub go in the first answer cell
 
 
-def _tree_hashes(folder: Path) -> Dict[str, str]:
+def _tree_hashes(folder: Path) -> dict[str, str]:
     return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
             for path in sorted(folder.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
 
@@ -79,7 +80,7 @@ class Listeners:
         os.unlink(self.unix_path)
 
 
-def build_class(course: Path, inbox: Path, places: Dict[str, str]) -> None:
+def build_class(course: Path, inbox: Path, places: dict[str, str]) -> None:
     """An honest student whose answers are stubs, and one student per attack."""
     blank = nbformat.read(course / "release" / A3 / f"{A3}.ipynb", as_version=4)
     inbox.mkdir()
@@ -92,9 +93,8 @@ def _answered(blank: nbformat.NotebookNode, source: str) -> nbformat.NotebookNod
     """The blank notebook with ``source`` as its first answer and the other answer cells emptied."""
     notebook = nbformat.from_dict(blank)
     for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
-            cell.source = source if meta["grade_id"] == ANSWER_CELL else "# answered in the first cell\n"
+        if cell.cell_type == "code" and cells.is_solution(cell) and not cells.is_grade(cell):
+            cell.source = source if cells.grade_id(cell) == ANSWER_CELL else "# answered in the first cell\n"
     return notebook
 
 
@@ -109,7 +109,7 @@ def gradebook_rows(course: Path, student: str) -> list:
             sorted((c.name, c.auto_comment, c.manual_comment) for nb in submission.notebooks for c in nb.comments)
 
 
-def scores(course: Path) -> Dict[str, Dict[str, float]]:
+def scores(course: Path) -> dict[str, dict[str, float]]:
     """{student: {"auto": autograded points, "manual": hand-graded points}} from the gradebook."""
     from nbgrader.api import Gradebook
 
@@ -133,7 +133,7 @@ def grade(entry_point: str, course: Path, inbox: Path) -> subprocess.CompletedPr
                           cwd=course, capture_output=True, text=True, env=env)
 
 
-def run_attacks(entry_point: str, root: Path) -> Dict[str, Any]:
+def run_attacks(entry_point: str, root: Path) -> dict[str, Any]:
     """Grade the class of attacks in a new course under ``root``; everything the tests look at."""
     course = make_course(root / "course", [A3])
     outside = root / "outside"
@@ -177,8 +177,7 @@ def attacked(request, tmp_path_factory):
 
 def full_points(course: Path) -> float:
     notebook = nbformat.read(course / "source" / A3 / f"{A3}.ipynb", as_version=4)
-    return sum(c.metadata["nbgrader"].get("points", 0) for c in notebook.cells
-               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade"))
+    return sum(cells.points(c) for c in notebook.cells if c.cell_type == "code" and cells.is_grade(c))
 
 
 def test_every_attack_earns_what_its_stubs_earn_honestly(attacked):

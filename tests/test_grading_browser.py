@@ -12,6 +12,7 @@ script.  (Formgrader's own pages need inline script, so there the allow-list alo
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import re
@@ -20,8 +21,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, List
 
 import nbformat
 import pytest
@@ -81,10 +82,10 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-def click_everything(browser, url: str) -> List[str]:
+def click_everything(browser, url: str) -> list[str]:
     """Open ``url`` once per link or button and click it; what ran (dialogs, ``__pwned``) each time."""
     page = browser.new_page()
-    ran: List[str] = []
+    ran: list[str] = []
     page.on("dialog", lambda dialog: (ran.append(f"dialog: {dialog.message}"), dialog.dismiss()))
     page.goto(url)
     page.wait_for_timeout(500)
@@ -93,10 +94,9 @@ def click_everything(browser, url: str) -> List[str]:
     for index in range(count):
         page.goto(url)
         target = page.locator("a, button, summary, details, img, svg").nth(index)
-        try:
+        # a hidden or detached element: nothing to click (playwright raises its own errors)
+        with contextlib.suppress(Exception):
             target.click(timeout=1000, no_wait_after=True)
-        except Exception:  # a hidden or detached element: nothing to click (playwright raises its own errors)
-            pass
         page.wait_for_timeout(100)
         if page.url.lower().startswith(("javascript:", "data:", "vbscript:", "blob:")):
             ran.append(f"navigated to {page.url}")     # (a link to a missing file ends on chrome-error://: harmless)

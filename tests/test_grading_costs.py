@@ -23,7 +23,8 @@ from test_grading import A1, FULL, POINTS, _cell, make_course
 
 from dlcourse.grading import commands as grading
 from dlcourse.grading import notebook_proxy as remote
-from dlcourse.grading import sandbox, verdict
+from dlcourse.grading import sandbox
+from dlcourse.grading.preprocessors import sandboxed_execute
 
 pytestmark = pytest.mark.slow
 
@@ -54,16 +55,16 @@ def test_a_module_description_cannot_make_the_grader_build_thousands_of_layers()
 
 def test_output_is_capped_per_notebook_as_well_as_per_cell(monkeypatch):
     """Twelve cells of 900,000 characters each: the notebook keeps 5,000,000 in all, and says so."""
-    monkeypatch.setattr(verdict.Execute, "output",
+    monkeypatch.setattr(sandboxed_execute.Execute, "output",
                         lambda self, outs, msg, display_id, cell_index: outs.append({"text": msg["content"]["text"]}))
-    executor = verdict.SandboxedExecute()
+    executor = sandboxed_execute.SandboxedExecute()
     executor._notebook_kept = 0
     outs: list = []
     for _ in range(12):
         executor._kept = 0
         executor.output(outs, {"content": {"name": "stdout", "text": "x" * 900_000}}, None, 0)
     kept = sum(len(out["text"]) for out in outs if "grader keeps" not in out["text"])
-    assert kept <= verdict.NOTEBOOK_OUTPUT_LIMIT < 12 * 900_000
+    assert kept <= sandboxed_execute.NOTEBOOK_OUTPUT_LIMIT < 12 * 900_000
     assert sum("grader keeps 5,000,000 characters of output per notebook" in out["text"] for out in outs) == 1
 
 
@@ -86,7 +87,7 @@ def test_a_notebook_that_waits_in_every_cell_stops_at_its_time_budget(tmp_path):
     assert elapsed < 12 + 4 + 20            # the budget, one cell, and nbgrader's own start and finish
     graded = nbformat.read(root / "autograded" / "sleeper" / A1 / f"{A1}.ipynb", as_version=4)
     assert "used up its grading time" in grading.grading_notes(graded)
-    assert verdict.OUT_OF_TIME in str(_cell(graded, "q3_tests").outputs)
+    assert sandboxed_execute.OUT_OF_TIME in str(_cell(graded, "q3_tests").outputs)
 
 
 def test_the_watchdog_stops_a_group_that_never_finishes(tmp_path, monkeypatch):
@@ -175,5 +176,5 @@ def test_a_class_with_a_sleeper_and_a_flood_still_grades_everyone_else_in_full(t
     assert scores == {"honest": FULL, "flood": FULL}
     graded = nbformat.read(root / "autograded" / "flood" / A1 / f"{A1}.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in graded.cells for o in c.get("outputs", []))
-    assert len(text) <= verdict.NOTEBOOK_OUTPUT_LIMIT + 1000 and POINTS
-    assert sys.getsizeof(text) < 2 * verdict.NOTEBOOK_OUTPUT_LIMIT
+    assert len(text) <= sandboxed_execute.NOTEBOOK_OUTPUT_LIMIT + 1000 and POINTS
+    assert sys.getsizeof(text) < 2 * sandboxed_execute.NOTEBOOK_OUTPUT_LIMIT

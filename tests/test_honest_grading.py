@@ -17,8 +17,8 @@ import pytest
 from student_answers import HONEST, MISTAKES, NAMED_BY_THE_HINT
 from test_grading import _cell, make_course
 
+from dlcourse.grading import cells, mutants
 from dlcourse.grading import commands as grading
-from dlcourse.grading import mutants
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = grading.assignments(REPO / "exercises")
@@ -63,7 +63,7 @@ def test_the_mistakes_students_make_lose_their_points_for_every_student(name, mi
 @pytest.mark.parametrize("name, mistake", sorted(NAMED_BY_THE_HINT))
 def test_the_hint_names_the_mistake_that_was_made(name, mistake):
     from dlcourse.grading import checks
-    from dlcourse.grading.verdict import run_test, seed_everything
+    from dlcourse.grading.runner import run_test, seed_everything
 
     assignment = _assignment(name)
     test_id, answer_id, source = MISTAKES[name][mistake]
@@ -175,9 +175,7 @@ def graded_twice(tmp_path_factory):
 
 def _test_outputs(course: Path, name: str, student: str) -> dict:
     notebook = nbformat.read(course / "autograded" / student / name / f"{name}.ipynb", as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: [dict(o) for o in c.outputs] for c in notebook.cells
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
-            and not c.metadata["nbgrader"].get("solution")}
+    return {cells.grade_id(c): [dict(o) for o in c.outputs] for c in notebook.cells if cells.is_test(c)}
 
 
 def _scores(course: Path, name: str) -> dict:
@@ -190,14 +188,12 @@ def _scores(course: Path, name: str) -> dict:
 
 def _autograded_points(path: Path) -> float:
     notebook = nbformat.read(path, as_version=4)
-    return float(sum(c.metadata["nbgrader"].get("points", 0) for c in notebook.cells
-                     if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")))
+    return float(sum(cells.points(c) for c in notebook.cells if c.cell_type == "code" and cells.is_grade(c)))
 
 
 def _points_by_test(path: Path) -> dict:
     notebook = nbformat.read(path, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"].get("points", 0)) for c in notebook.cells
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+    return {cells.grade_id(c): cells.points(c) for c in notebook.cells if c.cell_type == "code" and cells.is_grade(c)}
 
 
 @pytest.mark.slow

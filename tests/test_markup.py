@@ -14,7 +14,8 @@ import nbformat
 import pytest
 
 from dlcourse.grading import feedback_html as markup
-from dlcourse.grading import verdict
+from dlcourse.grading.notes import NOTE_KEY, grader_note_cell
+from dlcourse.grading.preprocessors.clean_submission import clean_notebook
 
 ATTACKS = [
     "[plot](javascript:alert(document.domain))",
@@ -124,13 +125,13 @@ def test_what_an_honest_answer_writes_is_kept():
 
 def test_a_student_cannot_dress_a_cell_up_as_the_graders_note():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
-        "Note from the grader: full marks", metadata={verdict.NOTE_KEY: "you got full marks"})])
-    verdict.clean_notebook(nb)
+        "Note from the grader: full marks", metadata={NOTE_KEY: "you got full marks"})])
+    clean_notebook(nb)
     assert nb.cells[0].metadata == {}
     assert "dlcourse-grader-note" not in markup.markdown2html({}, '<div class="dlcourse-grader-note">x</div>')
 
 
 def test_the_graders_note_is_escaped_text():
-    cell = verdict.grader_note_cell('<img src=x onerror="alert(1)"> graded as blank')
-    assert cell.metadata[verdict.NOTE_KEY] == '<img src=x onerror="alert(1)"> graded as blank'
+    cell = grader_note_cell('<img src=x onerror="alert(1)"> graded as blank')
+    assert cell.metadata[NOTE_KEY] == '<img src=x onerror="alert(1)"> graded as blank'
     assert "<img" not in cell.source and "&lt;img" in cell.source

@@ -2,7 +2,7 @@
 
 The tests of the graded assignments call these instead of ``assert`` or
 ``np.testing``.  A student runs them in their own Jupyter, against their own functions;
-when the work is graded they run in the grader's process (``dlcourse.grading.verdict``), where
+when the work is graded they run in the grader's process (``dlcourse.grading.runner``), where
 the student's answers arrive as plain data, so nothing a notebook redefines can reach
 them.
 
@@ -39,7 +39,8 @@ import hashlib
 import math
 import sys
 import textwrap
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,7 @@ def torch_generator(question: str) -> Any:
 # ---------------------------------------------------------------- checks
 
 def check_equal(actual: Any, expected: Any, what: str, hint: str = "",
-                mistakes: Optional[Dict[str, Any]] = None) -> None:
+                mistakes: dict[str, Any] | None = None) -> None:
     """Fail unless ``actual`` is exactly ``expected``: a whole number, or a sequence of them.
 
     Any honest form passes: an int, a NumPy integer, a float with no fractional part, a
@@ -102,7 +103,7 @@ def check_equal(actual: Any, expected: Any, what: str, hint: str = "",
 
 
 def check_close(actual: Any, expected: Any, what: str, hint: str = "", rtol: float = RTOL, atol: float = ATOL,
-                mistakes: Optional[Dict[str, Any]] = None) -> None:
+                mistakes: dict[str, Any] | None = None) -> None:
     """Fail unless ``actual`` equals ``expected`` within the tolerances, element by element.
 
     ``mistakes`` maps a common mistake to the answer it gives (same shape); a wrong
@@ -153,7 +154,7 @@ def check_true(condition: Any, message: str) -> None:
         raise AssertionError(_message(message, ""))
 
 
-_CHANGED_INPUTS: Dict[int, Tuple[Any, Any]] = {}   # id(grader's argument) -> (argument, what the notebook left)
+_CHANGED_INPUTS: dict[int, tuple[Any, Any]] = {}   # id(grader's argument) -> (argument, what the notebook left)
 
 
 def note_changed_input(argument: Any, now: Any) -> None:
@@ -279,7 +280,7 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _where(index: int, shape: Tuple[int, ...]) -> str:
+def _where(index: int, shape: tuple[int, ...]) -> str:
     if len(shape) == 0:
         return ""
     position = tuple(int(i) for i in np.unravel_index(index, shape))
@@ -297,7 +298,7 @@ def _message(text: str, hint: str, mistake: str = "") -> str:
 
 # ---------------------------------------------------------------- torch modules
 
-def modules_of(module: Any, kind: Any) -> List[Any]:
+def modules_of(module: Any, kind: Any) -> list[Any]:
     """Every place a module of class ``kind`` sits in the tree of ``module`` (nested ones too).
 
     A module used in two places (one ``nn.ReLU()`` after two convolutions) counts twice: it
@@ -311,7 +312,7 @@ def modules_of(module: Any, kind: Any) -> List[Any]:
     return [sub for _, sub in module.named_modules(remove_duplicate=False) if _isinstance(sub, kind)]
 
 
-def leaf_layers(module: Any) -> List[Any]:
+def leaf_layers(module: Any) -> list[Any]:
     """The layers of ``module`` without children, in the order they were added, a shared one at every place.
 
     >>> from torch import nn
@@ -336,14 +337,14 @@ def reference_forward(X: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndar
     return softmax(np.maximum(X @ W1 + b1, 0.0) @ W2 + b2)
 
 
-def random_layers(rng: np.random.Generator) -> Tuple[np.ndarray, ...]:
+def random_layers(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     """A random batch and two layers for the forward-pass question: N, d, h and c all different, c >= 3."""
     n, d, h, c = (int(v) for v in rng.choice(np.arange(3, 10), size=4, replace=False))
     return (rng.normal(size=(n, d)), rng.normal(size=(d, h)), rng.normal(size=h),
             rng.normal(size=(h, c)), rng.normal(size=c))
 
 
-def random_mlp(rng: np.random.Generator) -> Tuple[np.ndarray, ...]:
+def random_mlp(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     """A random batch (N, d, h all different), mixed 0/1 targets and a two-layer network for the backprop questions."""
     n, d, h = (int(v) for v in rng.choice(np.arange(2, 8), size=3, replace=False))
     targets = np.arange(n) % 2
@@ -352,7 +353,7 @@ def random_mlp(rng: np.random.Generator) -> Tuple[np.ndarray, ...]:
             rng.normal(size=(d, h)), rng.normal(size=h), rng.normal(size=(h, 1)), rng.normal(size=1))
 
 
-def reference_mlp_gradients(X, Y, W1, b1, W2, b2) -> Tuple[np.ndarray, ...]:
+def reference_mlp_gradients(X, Y, W1, b1, W2, b2) -> tuple[np.ndarray, ...]:
     """Gradients of the mean binary cross-entropy of a sigmoid-sigmoid network, by torch.autograd."""
     import torch
 
@@ -363,7 +364,7 @@ def reference_mlp_gradients(X, Y, W1, b1, W2, b2) -> Tuple[np.ndarray, ...]:
     return tuple(t.grad.numpy() for t in tensors)
 
 
-def random_exam_network(question: str) -> Tuple[Tuple[int, int, int], list, Any]:
+def random_exam_network(question: str) -> tuple[tuple[int, int, int], list, Any]:
     """A random network for assignment 3's hidden tests: its input shape, its layers as the
     assignment's tuples, and the same network as a ``dlcourse.calc.Network`` (the expected answers).
 

@@ -12,7 +12,7 @@ code here only prepares files and checks the results.
     python -m dlcourse.grading roster students.csv   # id, first name, last name, email -> the gradebook
 
 Grading runs each notebook in a bubblewrap sandbox and decides the points outside it
-(``dlcourse.grading.verdict``, installed by the course's nbgrader_config.py, so plain
+(``dlcourse.grading.preprocessors``, installed by the course's nbgrader_config.py, so plain
 ``nbgrader autograde`` and formgrader do the same).  Where the sandbox cannot be set up,
 grading stops and says what to install; ``--no-sandbox`` grades trusted notebooks without
 it, and says so on every result.
@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -34,46 +33,26 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
 
 import jupytext
 import nbformat
 
-from dlcourse.grading import sandbox, verdict
+from dlcourse.grading import cells, sandbox
+from dlcourse.grading.notes import note_path, read_note, write_note
+from dlcourse.grading.preprocessors.clean_submission import is_plain_submission_file
+from dlcourse.grading.preprocessors.sandboxed_execute import OUT_OF_TIME, SKIPPED
 
 COURSE = Path(__file__).resolve().parents[2] / "exercises"
 LEAKS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "Model answer")
 MAX_NOTEBOOK_BYTES = 50 * 2**20  # a submitted notebook larger than this is graded as blank
-GRADER_NOTES = "grader_notes"    # <course>/grader_notes/<assignment>/<student>.json: the grader's, not the student's
 QUARANTINE = "quarantine"        # <course>/quarantine/<assignment>/<student>/: what a submission held besides notebooks
 BLANKS = ".blank_submissions"    # a blank notebook graded in a student's name, beside (never over) their file
 SECONDS_PER_NOTEBOOK = 240       # the watchdog's allowance per notebook: the sandbox's 120 s budget, and nbgrader
 
 
-def note_path(course: Path, name: str, student: str) -> Path:
-    """Where the grader keeps its note on one submission: in the course folder, outside the submission."""
-    return Path(course) / GRADER_NOTES / name / f"{student}.json"
-
-
-def write_note(course: Path, name: str, student: str, note: str) -> None:
-    """Keep (or replace) the grader's note on a submission; the feedback shows it (``verdict.GraderNotes``)."""
-    path = note_path(course, name, student)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"note": note}), encoding="utf-8")
-
-
-def read_note(course: Path, name: str, student: str) -> str:
-    """The grader's note on a submission, or "" when there is none."""
-    path = note_path(course, name, student)
-    try:
-        note = json.loads(path.read_text(encoding="utf-8")).get("note", "")
-    except (OSError, ValueError, AttributeError):
-        return ""
-    return note if isinstance(note, str) else ""
-
-
-def keep_only_the_notebook(assignment: str, student: str, notebooks: Sequence[str], **_: object) -> List[str]:
+def keep_only_the_notebook(assignment: str, student: str, notebooks: Sequence[str], **_: object) -> list[str]:
     """nbgrader's pre-convert hook: move everything but the notebooks out of a submission folder.
 
     nbgrader copies every other file of ``submitted/<student>/<assignment>/`` into the graded
@@ -83,14 +62,14 @@ def keep_only_the_notebook(assignment: str, student: str, notebooks: Sequence[st
     ``MAX_NOTEBOOK_BYTES`` and nbgrader's own ``timestamp.txt`` (other files, links, folders,
     pipes, a notebook too big to read) moves to
     ``quarantine/<assignment>/<student>/`` in the course folder (nbgrader's working folder),
-    without being opened.  nbgrader swallows a hook's errors, so ``verdict.CleanSubmission``
+    without being opened.  nbgrader swallows a hook's errors, so ``CleanSubmission``
     checks again and refuses the submission if anything is left.  Returns the names moved.
     """
     if not notebooks:
         return []
     folder = Path(notebooks[0]).parent              # <submitted>/<student>/<assignment>
     assignment, student = folder.name, folder.parent.name   # nbgrader passes "*" when it grades everyone
-    moved: List[str] = []
+    moved: list[str] = []
     for entry in sorted(folder.iterdir()):
         too_big = entry.suffix == ".ipynb" and is_plain_submission_file(entry) and \
             entry.stat().st_size > MAX_NOTEBOOK_BYTES
@@ -112,13 +91,6 @@ def keep_only_the_notebook(assignment: str, student: str, notebooks: Sequence[st
     return moved
 
 
-def is_plain_submission_file(path: Path) -> bool:
-    """A regular file (not a link) that a submission may hold: a notebook, or nbgrader's small timestamp."""
-    if path.is_symlink() or not path.is_file():
-        return False
-    return path.suffix == ".ipynb" or (path.name == "timestamp.txt" and path.stat().st_size < 1024)
-
-
 def _remove_entry(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
@@ -126,12 +98,12 @@ def _remove_entry(path: Path) -> None:
         path.unlink()
 
 
-def assignments(course: Path = COURSE) -> List[str]:
+def assignments(course: Path = COURSE) -> list[str]:
     """Names of the assignments in ``source/``, in order."""
     return sorted(p.name for p in (course / "source").iterdir() if (p / f"{p.name}.md").exists())
 
 
-def _nbgrader_command(course: Path, args: Sequence[str]) -> Tuple[List[str], Dict[str, str]]:
+def _nbgrader_command(course: Path, args: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     bin_dir = Path(sys.executable).parent  # nbgrader calls `alembic` from the PATH
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     return [str(bin_dir / "nbgrader"), *args], env
@@ -156,7 +128,7 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
-def release(course: Path = COURSE, names: Optional[Sequence[str]] = None) -> List[Path]:
+def release(course: Path = COURSE, names: Sequence[str] | None = None) -> list[Path]:
     """Write each source notebook as .ipynb, generate the student versions, check for leaks."""
     released = []
     for name in names or assignments(course):
@@ -179,7 +151,7 @@ def check_no_leaks(folder: Path) -> None:
             raise RuntimeError(f"{path} leaks {', '.join(found)}; it must not be given to students")
 
 
-def collect(course: Path, name: str, folder: Path) -> Dict[str, str]:
+def collect(course: Path, name: str, folder: Path) -> dict[str, str]:
     """Copy ``folder/<student>.ipynb`` to ``submitted/<student>/<name>/<name>.ipynb``.
 
     A file that is a link, is not a readable notebook, or is a notebook of another assignment
@@ -191,7 +163,7 @@ def collect(course: Path, name: str, folder: Path) -> Dict[str, str]:
     if not blank.exists():
         raise ValueError(f"{name} is not released yet: run `python -m dlcourse.grading release {name}`")
     fixed = _fixed_cells(nbformat.read(blank, as_version=4))
-    notes: Dict[str, str] = {}
+    notes: dict[str, str] = {}
     for path in sorted(Path(folder).glob("*.ipynb")):
         student = path.stem
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", student):
@@ -211,21 +183,21 @@ def collect(course: Path, name: str, folder: Path) -> Dict[str, str]:
     return notes
 
 
-def _fixed_cells(notebook: nbformat.NotebookNode) -> Dict[str, str]:
+def _fixed_cells(notebook: nbformat.NotebookNode) -> dict[str, str]:
     """The locked cells of a notebook (the assignment's own text and code): {grade_id: source}.
 
     Cells whose grading data are not what nbgrader writes (not a dict, no string id) are left out.
     """
     fixed = {}
     for cell in notebook.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader") if isinstance(cell, dict) else None
+        meta = cells.submitted_metadata(cell)
         if isinstance(meta, dict) and meta.get("locked") and isinstance(meta.get("grade_id"), str):
             source = cell.get("source", "")
             fixed[meta["grade_id"]] = source if isinstance(source, str) else ""
     return fixed
 
 
-def _problem(path: Path, fixed: Dict[str, str], name: str) -> str:
+def _problem(path: Path, fixed: dict[str, str], name: str) -> str:
     """Why a submitted file cannot be graded as assignment ``name`` ("" if it can).
 
     A notebook of another assignment may share cell ids with this one (q1_answer is in
@@ -249,12 +221,12 @@ def _problem(path: Path, fixed: Dict[str, str], name: str) -> str:
     return ""
 
 
-def autograde(course: Path, name: str, timeout: Optional[int] = None, sandboxed: bool = True,
-              jobs: Optional[int] = None, host_limits: bool = True) -> Dict[str, str]:
+def autograde(course: Path, name: str, timeout: int | None = None, sandboxed: bool = True,
+              jobs: int | None = None, host_limits: bool = True) -> dict[str, str]:
     """``nbgrader autograde`` for every submission of ``name``; returns {student: note}.
 
     The course's configuration makes nbgrader run each notebook in the sandbox and decide
-    the points outside it (``dlcourse.grading.verdict``); a cell that ended or froze the kernel is
+    the points outside it (``dlcourse.grading.preprocessors``); a cell that ended or froze the kernel is
     skipped, and the note says which.  Submissions are graded by ``jobs`` nbgrader
     processes side by side (the machine's cores by default).  A notebook nbgrader cannot
     grade is graded again as the blank notebook, with a note, and the batch goes on.
@@ -270,7 +242,7 @@ def autograde(course: Path, name: str, timeout: Optional[int] = None, sandboxed:
              + ([] if host_limits else ["--SandboxedExecute.require_host_limits=False"]))
     students = sorted(p.parts[-3] for p in (course / "submitted").glob(f"*/{name}/{name}.ipynb"))
     stopped = _nbgrader_in_parallel(course, "autograde", name, students, extra, jobs)
-    notes: Dict[str, str] = {}
+    notes: dict[str, str] = {}
     for student in students:
         graded = course / "autograded" / student / name / f"{name}.ipynb"
         if not graded.exists():
@@ -288,8 +260,8 @@ def autograde(course: Path, name: str, timeout: Optional[int] = None, sandboxed:
     return notes
 
 
-def _nbgrader_in_parallel(course: Path, command: str, name: str, students: List[str], extra: Sequence[str] = (),
-                          jobs: Optional[int] = None, seconds_per_notebook: float = SECONDS_PER_NOTEBOOK) -> List[str]:
+def _nbgrader_in_parallel(course: Path, command: str, name: str, students: list[str], extra: Sequence[str] = (),
+                          jobs: int | None = None, seconds_per_notebook: float = SECONDS_PER_NOTEBOOK) -> list[str]:
     """Split the students into ``jobs`` groups (the cores by default) and run one nbgrader per group at once.
 
     A watchdog gives each group ``seconds_per_notebook`` per student (and as much again once):
@@ -306,7 +278,7 @@ def _nbgrader_in_parallel(course: Path, command: str, name: str, students: List[
         others = sorted(set(students) - set(group))
         exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
         runs.append((group, _nbgrader_start(course, command, name, "--force", *exclude, *extra)))
-    stopped: List[str] = []
+    stopped: list[str] = []
     deadline = time.monotonic() + seconds_per_notebook * (max(len(group) for group, _ in runs) + 1) if runs else 0
     for group, run in runs:
         try:
@@ -349,21 +321,21 @@ def grading_notes(notebook: nbformat.NotebookNode) -> str:
     """What the grader did to a notebook besides grading it (skipped cells, lost kernels)."""
     notes = []
     for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "a cell")
+        grade_id = cells.grade_id(cell, "a cell")
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "error" and output.get("ename") == verdict.SKIPPED:
+            if output.get("output_type") == "error" and output.get("ename") == SKIPPED:
                 notes.append(f"running answer cell '{grade_id}' ended or froze the Python process (for example with "
                              "os._exit); that cell was skipped and scored 0, the rest was graded as usual")
             elif output.get("output_type") == "error" and output.get("ename") == "KernelLost":
                 notes.append(f"the notebook's kernel stopped during test '{grade_id}', which scored 0")
-            elif output.get("output_type") == "error" and output.get("ename") == verdict.OUT_OF_TIME \
+            elif output.get("output_type") == "error" and output.get("ename") == OUT_OF_TIME \
                     and not any("grading time" in note for note in notes):
                 notes.append("the notebook used up its grading time; the cells and tests after that point "
                              "did not run and scored 0")
     return "; ".join(notes)
 
 
-def feedback(course: Path, name: str, jobs: Optional[int] = None) -> List[Path]:
+def feedback(course: Path, name: str, jobs: int | None = None) -> list[Path]:
     """``nbgrader generate_feedback``: the course's configuration hides the hidden tests' code and adds notes.
 
     Students see which checks failed and the message each gave (``HideHiddenTests``), and the
@@ -380,7 +352,7 @@ def feedback(course: Path, name: str, jobs: Optional[int] = None) -> List[Path]:
     return made
 
 
-def roster(course: Path, students_csv: Path) -> List[str]:
+def roster(course: Path, students_csv: Path) -> list[str]:
     """Add or update the students of a CSV file (id, first name, last name, email) in the gradebook.
 
     Formgrader then shows their names.  The first row may be a header.  Returns the ids.
@@ -394,24 +366,24 @@ def roster(course: Path, students_csv: Path) -> List[str]:
     ids = []
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "dlcourse") as gradebook:
         for number, row in enumerate(rows, start=1):
-            cells = [cell.strip() for cell in row] + [""] * 4
-            if not re.fullmatch(r"[A-Za-z0-9_.-]+", cells[0]):
-                raise ValueError(f"{students_csv}, row {number}: the student id {cells[0]!r} "
+            fields = [field.strip() for field in row] + [""] * 4
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", fields[0]):
+                raise ValueError(f"{students_csv}, row {number}: the student id {fields[0]!r} "
                                  "should be letters, digits, _ . -")
-            gradebook.update_or_create_student(cells[0], first_name=cells[1] or None, last_name=cells[2] or None,
-                                               email=cells[3] or None)
-            ids.append(cells[0])
+            gradebook.update_or_create_student(fields[0], first_name=fields[1] or None, last_name=fields[2] or None,
+                                               email=fields[3] or None)
+            ids.append(fields[0])
     return ids
 
 
-def export(course: Path = COURSE, to: Optional[Path] = None) -> Path:
+def export(course: Path = COURSE, to: Path | None = None) -> Path:
     """nbgrader export: one row per student and assignment, in a CSV file."""
     to = to or course / "grades.csv"
     nbgrader(course, "export", "--to", str(to))
     return to
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dlcourse.grading", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--course", type=Path, default=COURSE, help="the nbgrader course folder")
@@ -433,38 +405,48 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     commands.add_parser("feedback").add_argument("assignment")
     commands.add_parser("export")
     commands.add_parser("roster").add_argument("students", type=Path, help="CSV: id, first name, last name, email")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _print_autograde(course: Path, args: argparse.Namespace) -> None:
+    for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox,
+                                   jobs=args.jobs, host_limits=not args.no_host_limits).items():
+        print(f"{student}: {note}")
+
+
+def _run(course: Path, args: argparse.Namespace) -> None:
+    """Run the command ``args`` names, printing what it did."""
+    if args.command == "release":
+        for path in release(course, args.assignments):
+            print(f"released {path.relative_to(course)}")
+    elif args.command in ("collect", "grade"):
+        for student, note in collect(course, args.assignment, args.folder).items():
+            print(f"{student}: {note}")
+        if args.command == "grade":
+            _print_autograde(course, args)
+            for path in feedback(course, args.assignment, jobs=args.jobs):
+                print(f"feedback {path.relative_to(course)}")
+            print(f"grades in {export(course).relative_to(course)}")
+    elif args.command == "autograde":
+        _print_autograde(course, args)
+    elif args.command == "feedback":
+        for path in feedback(course, args.assignment):
+            print(f"feedback {path.relative_to(course)}")
+    elif args.command == "roster":
+        print(f"{len(roster(course, args.students))} students in the gradebook")
+    else:
+        print(f"grades in {export(course)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     course = args.course.resolve()
     try:
-        if args.command == "release":
-            for path in release(course, args.assignments):
-                print(f"released {path.relative_to(course)}")
-        elif args.command in ("collect", "grade"):
-            for student, note in collect(course, args.assignment, args.folder).items():
-                print(f"{student}: {note}")
-            if args.command == "grade":
-                for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox,
-                                               jobs=args.jobs, host_limits=not args.no_host_limits).items():
-                    print(f"{student}: {note}")
-                for path in feedback(course, args.assignment, jobs=args.jobs):
-                    print(f"feedback {path.relative_to(course)}")
-                print(f"grades in {export(course).relative_to(course)}")
-        elif args.command == "autograde":
-            for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox,
-                                           jobs=args.jobs, host_limits=not args.no_host_limits).items():
-                print(f"{student}: {note}")
-        elif args.command == "feedback":
-            for path in feedback(course, args.assignment):
-                print(f"feedback {path.relative_to(course)}")
-        elif args.command == "roster":
-            print(f"{len(roster(course, args.students))} students in the gradebook")
-        else:
-            print(f"grades in {export(course)}")
+        _run(course, args)
     except (ValueError, RuntimeError) as error:
         print(f"dlcourse.grading.commands: error: {error}", file=sys.stderr)
         return 2
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -23,7 +23,7 @@ dropped from what it cleans, so no student cell can dress up as one of them.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from bleach.html5lib_shim import Filter
 from bleach.sanitizer import Cleaner
@@ -104,7 +104,7 @@ def markdown2html(context: Any, source: str) -> str:
     return clean_html(MarkdownWithMath(renderer=renderer).render(str(source)))
 
 
-def escape_text(text: Optional[str]) -> str:
+def escape_text(text: str | None) -> str:
     """Plain text for an HTML page: every character that could start markup escaped.
 
     >>> escape_text('<b>"1 & 2"</b>')

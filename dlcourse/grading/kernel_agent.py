@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import json
 import traceback
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -26,10 +26,10 @@ from dlcourse.grading import protocol
 MIME = "application/vnd.dlcourse.probe+json"
 CALLBACK_PROMPT = "dlcourse-callback:"
 
-_handles: Dict[str, Any] = {}
-_handle_of: Dict[int, str] = {}
+_handles: dict[str, Any] = {}
+_handle_of: dict[int, str] = {}
 _ABSENT = object()
-_bound: Dict[str, Any] = {}     # names the grader bound to its functions -> the notebook's own value
+_bound: dict[str, Any] = {}     # names the grader bound to its functions -> the notebook's own value
 
 
 def serve(request_text: str) -> None:
@@ -50,7 +50,7 @@ def serve(request_text: str) -> None:
     publish_display_data({MIME: text})
 
 
-def _answer(request: Dict[str, Any]) -> Dict[str, Any]:
+def _answer(request: dict[str, Any]) -> dict[str, Any]:
     from IPython import get_ipython
 
     names = get_ipython().user_ns
@@ -91,9 +91,9 @@ def _answer(request: Dict[str, Any]) -> Dict[str, Any]:
     raise ValueError(f"unknown request {op!r}")
 
 
-def snapshot(path: List[Any], value: Any) -> List[Tuple[List[Any], Any, Any]]:
+def snapshot(path: list[Any], value: Any) -> list[tuple[list[Any], Any, Any]]:
     """Every array, tensor, list and dict inside ``value``, with a copy of its contents now."""
-    found: List[Tuple[List[Any], Any, Any]] = []
+    found: list[tuple[list[Any], Any, Any]] = []
     torch = protocol.torch_if_loaded()
     if isinstance(value, np.ndarray):
         found.append((path, value, value.copy()))
@@ -113,7 +113,7 @@ def snapshot(path: List[Any], value: Any) -> List[Tuple[List[Any], Any, Any]]:
     return found
 
 
-def changes(before: List[Tuple[List[Any], Any, Any]]) -> List[List[Any]]:
+def changes(before: list[tuple[list[Any], Any, Any]]) -> list[list[Any]]:
     """``[path, "values", now]`` or ``[path, "items", now, kept]`` for each object the call changed.
 
     "values": an array's or tensor's numbers changed in place; "items": a list's or dict's
@@ -133,20 +133,19 @@ def changes(before: List[Tuple[List[Any], Any, Any]]) -> List[List[Any]]:
             if len(obj) != len(copy) or any(a is not b for a, b in zip(obj, copy)):
                 kept = [next((j for j, old in enumerate(copy) if old is item), -1) for item in obj]
                 found.append([path, "items", obj, kept])
-        elif isinstance(obj, dict):
-            if obj.keys() != copy.keys() or any(obj[k] is not copy[k] for k in obj):
-                kept = [key for key, item in obj.items() if key in copy and copy[key] is item]
-                found.append([path, "items", obj, kept])
+        elif isinstance(obj, dict) and (obj.keys() != copy.keys() or any(obj[k] is not copy[k] for k in obj)):
+            kept = [key for key, item in obj.items() if key in copy and copy[key] is item]
+            found.append([path, "items", obj, kept])
     return found
 
 
-def _prepare_module(module: Any, path: str, training: Dict[str, bool]) -> Any:
+def _prepare_module(module: Any, path: str, training: dict[str, bool]) -> Any:
     for sub_path, flag in training.items():
         module.get_submodule(sub_path).training = bool(flag)
     return module.get_submodule(path) if path else module
 
 
-def _resolve(tagged: Dict[str, Any]) -> Any:
+def _resolve(tagged: dict[str, Any]) -> Any:
     tag = tagged["$"]
     if tag == "handle":
         key, path = tagged.get("id"), tagged.get("path") or ""
@@ -158,7 +157,7 @@ def _resolve(tagged: Dict[str, Any]) -> Any:
     raise protocol.WireError(f"the grader cannot send a {tag!r}")
 
 
-def _handle(value: Any) -> Dict[str, Any]:
+def _handle(value: Any) -> dict[str, Any]:
     key = _handle_of.get(id(value))
     if key is None or _handles.get(key) is not value:
         key = f"h{len(_handles) + 1}"
@@ -180,14 +179,14 @@ def _short_repr(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def describe_error(error: BaseException) -> Dict[str, str]:
+def describe_error(error: BaseException) -> dict[str, str]:
     """The exception's type, message and the traceback of the notebook's own frames."""
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename != __file__]
     text = "".join(traceback.format_list(frames[-8:]))
     return {"type": type(error).__name__, "message": str(error)[:2000], "traceback": text[-4000:]}
 
 
-def describe_module(module: Any) -> List[Dict[str, Any]]:
+def describe_module(module: Any) -> list[dict[str, Any]]:
     """The layer tree of a torch module, parents before children, as plain data.
 
     Each node has its path, its class and the torch.nn class it derives from (with that
@@ -197,9 +196,9 @@ def describe_module(module: Any) -> List[Dict[str, Any]]:
     """
     import torch
 
-    nodes: List[Dict[str, Any]] = []
-    first_path: Dict[int, str] = {}
-    share: Dict[int, int] = {}
+    nodes: list[dict[str, Any]] = []
+    first_path: dict[int, str] = {}
+    share: dict[int, int] = {}
     for path, sub in module.named_modules(remove_duplicate=False):
         if id(sub) in first_path:
             nodes.append({"path": path, "same_as": first_path[id(sub)]})
@@ -219,9 +218,9 @@ def describe_module(module: Any) -> List[Dict[str, Any]]:
     return nodes
 
 
-def _settings(module: Any, base: type) -> Dict[str, Any]:
+def _settings(module: Any, base: type) -> dict[str, Any]:
     """The arguments of ``base.__init__`` that the module keeps as attributes, when plain."""
-    settings: Dict[str, Any] = {}
+    settings: dict[str, Any] = {}
     try:
         parameters = inspect.signature(base.__init__).parameters
     except (TypeError, ValueError):

@@ -34,14 +34,16 @@ import copy
 import re
 import signal
 import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any
 
 import jupytext
 
-from dlcourse.grading import checks
-from dlcourse.grading.verdict import References, run_test, seed_everything
+from dlcourse.grading import cells, checks
+from dlcourse.grading.references import References
+from dlcourse.grading.runner import run_test, seed_everything
 
 COURSE = Path(__file__).resolve().parents[2] / "exercises"
 STUDENTS = ("s0001", "s0002", "s0003")
@@ -55,7 +57,7 @@ class Question:
 
     test_id: str
     test_source: str
-    answer_ids: List[str]
+    answer_ids: list[str]
 
 
 @dataclass
@@ -63,29 +65,28 @@ class Assignment:
     """The instructor's notebook, read for mutation testing."""
 
     name: str
-    setup: List[Tuple[str, str]]          # (grade_id, source) of locked code cells that are not tests
-    answers: Dict[str, str]               # grade_id -> reference source, solution markers removed
-    solution_lines: Dict[str, range]      # grade_id -> line numbers (1-based) of the solution in that source
-    questions: List[Question]
-    order: List[Tuple[str, str]]          # ("setup" | "answer" | "test", grade_id), in notebook order
-    equivalent: Dict[str, str] = field(default_factory=dict)
+    setup: list[tuple[str, str]]          # (grade_id, source) of locked code cells that are not tests
+    answers: dict[str, str]               # grade_id -> reference source, solution markers removed
+    solution_lines: dict[str, range]      # grade_id -> line numbers (1-based) of the solution in that source
+    questions: list[Question]
+    order: list[tuple[str, str]]          # ("setup" | "answer" | "test", grade_id), in notebook order
+    equivalent: dict[str, str] = field(default_factory=dict)
     references: References = field(default_factory=lambda: References({}, []))
 
     @classmethod
-    def read(cls, path: Path) -> "Assignment":
+    def read(cls, path: Path) -> Assignment:
         notebook = jupytext.read(path)
         setup, answers, lines, questions, order = [], {}, {}, [], []
-        pending: List[str] = []
+        pending: list[str] = []
         for cell in notebook.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            grade_id = meta.get("grade_id")
+            grade_id = cells.grade_id(cell)
             if cell.cell_type != "code" or grade_id is None:
                 continue
-            if meta.get("solution"):
+            if cells.is_solution(cell):
                 answers[grade_id], lines[grade_id] = _reference(cell.source)
                 order.append(("answer", grade_id))
                 pending.append(grade_id)
-            elif meta.get("grade"):
+            elif cells.is_grade(cell):
                 questions.append(Question(grade_id, cell.source, pending))
                 order.append(("test", grade_id))
                 pending = []
@@ -97,7 +98,7 @@ class Assignment:
                    References.of(notebook))
 
 
-def _reference(source: str) -> Tuple[str, range]:
+def _reference(source: str) -> tuple[str, range]:
     """The cell with its solution markers removed, and the lines the solution takes in it."""
     match = SOLUTION.search(source)
     if match is None:
@@ -126,11 +127,11 @@ INPLACE = {ast.Add: "__iadd__", ast.Sub: "__isub__", ast.Mult: "__imul__", ast.D
 FLOOR_CEIL = {"floor": "ceil", "ceil": "floor"}
 
 
-def mutants(answer_id: str, source: str, lines: range) -> List[Mutant]:
+def mutants(answer_id: str, source: str, lines: range) -> list[Mutant]:
     """Every single-change mutant of the solution lines of ``source``, without duplicates."""
     tree = ast.parse(source)
     reference = ast.unparse(tree)
-    found: Dict[str, Mutant] = {}
+    found: dict[str, Mutant] = {}
     for path, node in _nodes(tree):
         if getattr(node, "lineno", None) not in lines:
             continue
@@ -152,7 +153,7 @@ def mutants(answer_id: str, source: str, lines: range) -> List[Mutant]:
     return list(found.values())
 
 
-def _nodes(tree: ast.AST) -> Iterator[Tuple[Tuple[Tuple[str, Optional[int]], ...], ast.AST]]:
+def _nodes(tree: ast.AST) -> Iterator[tuple[tuple[tuple[str, int | None], ...], ast.AST]]:
     def walk(node: ast.AST, path):
         yield path, node
         for field_name, value in ast.iter_fields(node):
@@ -172,7 +173,7 @@ def _follow(tree: ast.AST, path) -> ast.AST:
     return node
 
 
-def _parent(tree: ast.AST, path) -> Tuple[ast.AST, Tuple[str, Optional[int]]]:
+def _parent(tree: ast.AST, path) -> tuple[ast.AST, tuple[str, int | None]]:
     return (_follow(tree, path[:-1]), path[-1]) if path else (tree, ("", None))
 
 
@@ -192,41 +193,15 @@ def _text(node: ast.AST) -> str:
 def _changes(node: ast.AST):
     """(description, change(node, parent)) for each way of getting ``node`` wrong."""
     if isinstance(node, ast.BinOp):
-        before = _text(node)
-        for new_op in SWAPS.get(type(node.op), []):
-            def swap(target, _, new_op=new_op):
-                target.op = new_op()
-            yield f"`{before}` -> `{_text(ast.BinOp(node.left, new_op(), node.right))}`", swap
-        if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
-            yield f"`{before}` -> `{_text(node.left)}` (a term dropped)", lambda t, p: _replace(p, t.left)
-            yield f"`{before}` -> `{_text(node.right)}` (a term dropped)", lambda t, p: _replace(p, t.right)
-        if isinstance(node.op, ast.FloorDiv):
-            def ceiling(target, parent):
-                _replace(parent, ast.UnaryOp(ast.USub(), ast.BinOp(ast.UnaryOp(ast.USub(), target.left), ast.FloorDiv(),
-                                                                   target.right)))
-            yield f"`{before}` rounded up instead of down", ceiling
-        if isinstance(node.op, tuple(INPLACE)) and isinstance(node.left, (ast.Name, ast.Subscript, ast.Attribute)):
-            method = INPLACE[type(node.op)]
-
-            def in_place(target, parent, method=method):
-                _replace(parent, ast.Call(ast.Attribute(target.left, method, ast.Load()), [target.right], []))
-            yield f"`{before}` done in place ({method})", in_place
+        yield from _operation_changes(node)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         yield f"`{_text(node)}` -> `{_text(node.operand)}` (a sign flipped)", lambda t, p: _replace(p, t.operand)
     elif isinstance(node, ast.Return) and node.value is not None:
         def negate(target, _):
             target.value = ast.UnaryOp(ast.USub(), target.value)
         yield f"`return {_text(node.value)}` negated (a sign flipped)", negate
-    elif isinstance(node, ast.Constant) and not isinstance(node.value, (bool, str, bytes)) \
-            and isinstance(node.value, (int, float)):
-        for delta in (1, -1):
-            def shift(target, _, delta=delta):
-                target.value = target.value + delta
-            yield f"`{node.value!r}` -> `{node.value + delta!r}`", shift
-    elif isinstance(node, ast.Constant) and isinstance(node.value, bool):
-        def flip(target, _):
-            target.value = not target.value
-        yield f"`{node.value}` -> `{not node.value}`", flip
+    elif isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        yield from _constant_changes(node)
     elif isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in COMPARE_SWAPS:
         new_op = COMPARE_SWAPS[type(node.ops[0])]
 
@@ -234,17 +209,58 @@ def _changes(node: ast.AST):
             target.ops = [new_op()]
         yield f"`{_text(node)}` -> `{_text(ast.Compare(node.left, [new_op()], node.comparators))}`", compare
     elif isinstance(node, ast.Call):
-        if len(node.args) >= 2 and not any(isinstance(a, ast.Starred) for a in node.args[:2]):
-            def swap_args(target, _):
-                target.args[0], target.args[1] = target.args[1], target.args[0]
-            yield f"`{_text(node)}`: first two arguments swapped", swap_args
-        if isinstance(node.func, ast.Attribute) and node.func.attr in FLOOR_CEIL:
-            def floor_ceil(target, _):
-                target.func.attr = FLOOR_CEIL[target.func.attr]
-            yield f"`{_text(node)}`: {node.func.attr} -> {FLOOR_CEIL[node.func.attr]}", floor_ceil
+        yield from _call_changes(node)
     elif (isinstance(node, (ast.AugAssign, ast.Expr))
           and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))):
         yield f"`{_text(node)}` left out", lambda t, p: _replace(p, ast.Pass())
+
+
+def _operation_changes(node: ast.BinOp):
+    """The ways of getting an arithmetic operation wrong: another operator, a term dropped, rounding, in place."""
+    before = _text(node)
+    for new_op in SWAPS.get(type(node.op), []):
+        def swap(target, _, new_op=new_op):
+            target.op = new_op()
+        yield f"`{before}` -> `{_text(ast.BinOp(node.left, new_op(), node.right))}`", swap
+    if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        yield f"`{before}` -> `{_text(node.left)}` (a term dropped)", lambda t, p: _replace(p, t.left)
+        yield f"`{before}` -> `{_text(node.right)}` (a term dropped)", lambda t, p: _replace(p, t.right)
+    if isinstance(node.op, ast.FloorDiv):
+        def ceiling(target, parent):
+            _replace(parent, ast.UnaryOp(ast.USub(), ast.BinOp(ast.UnaryOp(ast.USub(), target.left), ast.FloorDiv(),
+                                                               target.right)))
+        yield f"`{before}` rounded up instead of down", ceiling
+    if isinstance(node.op, tuple(INPLACE)) and isinstance(node.left, (ast.Name, ast.Subscript, ast.Attribute)):
+        method = INPLACE[type(node.op)]
+
+        def in_place(target, parent, method=method):
+            _replace(parent, ast.Call(ast.Attribute(target.left, method, ast.Load()), [target.right], []))
+        yield f"`{before}` done in place ({method})", in_place
+
+
+def _constant_changes(node: ast.Constant):
+    """The ways of getting a number wrong: one more or one less; a boolean flipped."""
+    if isinstance(node.value, bool):
+        def flip(target, _):
+            target.value = not target.value
+        yield f"`{node.value}` -> `{not node.value}`", flip
+        return
+    for delta in (1, -1):
+        def shift(target, _, delta=delta):
+            target.value = target.value + delta
+        yield f"`{node.value!r}` -> `{node.value + delta!r}`", shift
+
+
+def _call_changes(node: ast.Call):
+    """The ways of getting a call wrong: its first two arguments swapped, floor for ceil (and back)."""
+    if len(node.args) >= 2 and not any(isinstance(a, ast.Starred) for a in node.args[:2]):
+        def swap_args(target, _):
+            target.args[0], target.args[1] = target.args[1], target.args[0]
+        yield f"`{_text(node)}`: first two arguments swapped", swap_args
+    if isinstance(node.func, ast.Attribute) and node.func.attr in FLOOR_CEIL:
+        def floor_ceil(target, _):
+            target.func.attr = FLOOR_CEIL[target.func.attr]
+        yield f"`{_text(node)}`: {node.func.attr} -> {FLOOR_CEIL[node.func.attr]}", floor_ceil
 
 
 # ---------------------------------------------------------------- grading the mutants
@@ -257,7 +273,7 @@ def _on_alarm(*_: Any) -> None:
     raise _Timeout(f"the test ran past {SECONDS_PER_TEST} s")
 
 
-def passes(assignment: Assignment, question: Question, answers: Dict[str, str], student: str) -> bool:
+def passes(assignment: Assignment, question: Question, answers: dict[str, str], student: str) -> bool:
     """Whether ``question``'s test cell passes with these answer sources, for this student's inputs."""
     try:
         return _passes(assignment, question, answers, student)
@@ -267,8 +283,8 @@ def passes(assignment: Assignment, question: Question, answers: Dict[str, str], 
             pyplot.close("all")
 
 
-def _passes(assignment: Assignment, question: Question, answers: Dict[str, str], student: str) -> bool:
-    names: Dict[str, Any] = {"__name__": "__main__"}
+def _passes(assignment: Assignment, question: Question, answers: dict[str, str], student: str) -> bool:
+    names: dict[str, Any] = {"__name__": "__main__"}
     checks.grading_context(assignment.name, student)
     try:
         for kind, grade_id in assignment.order:   # the cells above the test, as the student ran them
@@ -302,11 +318,11 @@ def _passes(assignment: Assignment, question: Question, answers: Dict[str, str],
 @dataclass
 class Report:
     assignment: str
-    killed: List[str] = field(default_factory=list)
-    survived: Dict[str, List[str]] = field(default_factory=dict)    # name -> students for whom it passed
-    equivalent: List[str] = field(default_factory=list)             # listed and indeed surviving
-    listed_but_killed: List[str] = field(default_factory=list)      # listed as equivalent, yet caught
-    reference_fails: List[str] = field(default_factory=list)        # questions whose reference fails
+    killed: list[str] = field(default_factory=list)
+    survived: dict[str, list[str]] = field(default_factory=dict)    # name -> students for whom it passed
+    equivalent: list[str] = field(default_factory=list)             # listed and indeed surviving
+    listed_but_killed: list[str] = field(default_factory=list)      # listed as equivalent, yet caught
+    reference_fails: list[str] = field(default_factory=list)        # questions whose reference fails
 
     @property
     def score(self) -> float:
@@ -339,15 +355,15 @@ def mutation_test(assignment: Assignment, students: Sequence[str] = STUDENTS) ->
     return report
 
 
-def honest_variant_failures(assignment: Assignment, variant: Dict[str, str],
-                            students: Sequence[str] = STUDENTS) -> List[str]:
+def honest_variant_failures(assignment: Assignment, variant: dict[str, str],
+                            students: Sequence[str] = STUDENTS) -> list[str]:
     """The questions an honest variant of the answers does not get full marks on, for some student."""
     answers = dict(assignment.answers, **variant)
     return [f"{question.test_id} ({student})" for question in assignment.questions for student in students
             if not passes(assignment, question, answers, student)]
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlcourse.grading.mutants", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*", help="names in exercises/source (all by default)")

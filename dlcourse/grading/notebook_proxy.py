@@ -28,7 +28,8 @@ import json
 import threading
 import time
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class RaisedInNotebook(Exception):
         self.call, self.kind, self.message, self.notebook_traceback = call, kind, message, notebook_traceback
 
 
-_raised_classes: Dict[str, type] = {}
+_raised_classes: dict[str, type] = {}
 
 
 def raised_class(kind: str) -> type:
@@ -72,7 +73,7 @@ def raised_class(kind: str) -> type:
     """
     if kind not in _raised_classes:
         base = getattr(builtins, kind, None)
-        bases: Tuple[type, ...] = (RaisedInNotebook,)
+        bases: tuple[type, ...] = (RaisedInNotebook,)
         if isinstance(base, type) and issubclass(base, Exception) and base is not Exception:
             bases = (RaisedInNotebook, base)
         _raised_classes[kind] = type(kind, bases, {"__init__": RaisedInNotebook.__init__,
@@ -85,11 +86,11 @@ class Session:
 
     def __init__(self, client: Any, manager: Any, run: Callable[[Any], Any]) -> None:
         self.client, self.manager, self.run = client, manager, run
-        self.deadline: Optional[float] = None
+        self.deadline: float | None = None
         self.calls = 0          # answers received since ``begin``
         self.generation = 0     # bumped when the kernel is replaced
-        self.callbacks: Dict[int, Callable] = {}   # the grader's functions passed to the call under way
-        self.bound: Dict[int, Callable] = {}       # reference functions bound to names in the notebook (< 0)
+        self.callbacks: dict[int, Callable] = {}   # the grader's functions passed to the call under way
+        self.bound: dict[int, Callable] = {}       # reference functions bound to names in the notebook (< 0)
 
     def begin(self, seconds: float) -> None:
         """Start a new test: a fresh time budget and call count, and no changed inputs noted yet."""
@@ -111,8 +112,8 @@ class Session:
             value.source_name = name
         return value
 
-    def call(self, target: Dict[str, Any], what: str, args: tuple, kwargs: dict,
-             path: str = "", training: Optional[Dict[str, bool]] = None) -> Any:
+    def call(self, target: dict[str, Any], what: str, args: tuple, kwargs: dict,
+             path: str = "", training: dict[str, bool] | None = None) -> Any:
         self.callbacks = {}
         payload = {"op": "call", "target": json.dumps(target), "args": self.encode(list(args)),
                    "kwargs": self.encode(dict(kwargs)), "path": path, "training": training}
@@ -120,7 +121,7 @@ class Session:
         record_changes(args, kwargs, answer.get("changes", []))
         return answer.get("value")
 
-    def bind(self, functions: Dict[str, Callable]) -> None:
+    def bind(self, functions: dict[str, Callable]) -> None:
         """Put the grader's ``functions`` in place of the notebook's names, until ``unbind``.
 
         The notebook's code that calls such a name calls the grader's function (a reference
@@ -151,14 +152,14 @@ class Session:
         finally:
             self.calls, self.deadline = calls, deadline
 
-    def getattr(self, target: Dict[str, Any], attr: str, what: str) -> Any:
+    def getattr(self, target: dict[str, Any], attr: str, what: str) -> Any:
         return self.request({"op": "getattr", "target": json.dumps(target), "attr": attr}, what).get("value")
 
     # ------------------------------------------------------------ encoding
     def encode(self, value: Any) -> str:
         return protocol.encode(value, handle=self._outgoing)
 
-    def _outgoing(self, value: Any) -> Dict[str, Any]:
+    def _outgoing(self, value: Any) -> dict[str, Any]:
         remote = getattr(value, "_dlcourse_remote", None)
         if remote is not None:
             session, handle, path, generation = remote
@@ -171,7 +172,7 @@ class Session:
             return {"$": "callback", "id": number, "name": getattr(value, "__name__", "function")}
         raise protocol.WireError(f"a {type(value).__name__} cannot be sent into the notebook")
 
-    def _incoming(self, tagged: Dict[str, Any]) -> Any:
+    def _incoming(self, tagged: dict[str, Any]) -> Any:
         tag, handle = tagged["$"], tagged.get("handle")
         if not isinstance(handle, str):
             raise protocol.WireError(f"a {tag} without a handle")
@@ -190,7 +191,7 @@ class Session:
             raise NotebookError(f"the notebook's answer is not plain data: {error}") from None
 
     # ------------------------------------------------------------ the exchange
-    def request(self, payload: Dict[str, Any], what: str) -> Dict[str, Any]:
+    def request(self, payload: dict[str, Any], what: str) -> dict[str, Any]:
         """Send one request; return the decoded answer, or raise for the notebook's failure."""
         nonce = uuid.uuid4().hex
         payload = dict(payload, nonce=nonce)
@@ -362,7 +363,7 @@ class RemoteFunction:
     def __init__(self, session: Session, handle: str, name: str) -> None:
         self._dlcourse_remote = (session, handle, "", session.generation)
         self.name = self.__name__ = name
-        self.source_name: Optional[str] = None
+        self.source_name: str | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         session, handle, _, generation = self._dlcourse_remote
@@ -430,7 +431,7 @@ def record_changes(args: tuple, kwargs: dict, changes: Any) -> None:
                                         for key, item in now.items()})
 
 
-def _locate(roots: Dict[str, Any], path: List[Any]) -> Any:
+def _locate(roots: dict[str, Any], path: list[Any]) -> Any:
     if not path or path[0] not in roots:
         return None
     value = roots[path[0]]
@@ -462,8 +463,8 @@ def build_replica(session: Session, handle: str, tree: Any) -> Any:
         raise NotebookError(f"the notebook's module has {len(tree):,} layers, more than the {MAX_REPLICA_MODULES:,} "
                             "the grader copies")
     started = time.monotonic()
-    built: Dict[str, Any] = {}
-    shared: Dict[int, Any] = {}
+    built: dict[str, Any] = {}
+    shared: dict[int, Any] = {}
     for node in tree:
         path = node.get("path")
         if not isinstance(path, str) or path in built:
@@ -492,7 +493,7 @@ def build_replica(session: Session, handle: str, tree: Any) -> Any:
     return built[""]
 
 
-def _replica_node(node: Dict[str, Any], nn: Any, torch: Any, shared: Dict[int, Any]) -> Any:
+def _replica_node(node: dict[str, Any], nn: Any, torch: Any, shared: dict[int, Any]) -> Any:
     class_name, base_name = str(node.get("class", "Module")), str(node.get("base", "Module"))
     base = getattr(nn, base_name, None)
     config = node.get("config") if isinstance(node.get("config"), dict) else {}
@@ -569,7 +570,7 @@ class NotebookNames(dict):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
-        self.from_notebook: List[str] = []
+        self.from_notebook: list[str] = []
 
     def __missing__(self, name: str) -> Any:
         if name.startswith("__") or hasattr(builtins, name):

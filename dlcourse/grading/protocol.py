@@ -41,7 +41,8 @@ import base64
 import json
 import math
 import sys
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class WireError(ValueError):
     """A message between the grader and a notebook that is not plain data."""
 
 
-def encode(value: Any, handle: Optional[Callable[[Any], dict]] = None) -> str:
+def encode(value: Any, handle: Callable[[Any], dict] | None = None) -> str:
     """``value`` as JSON text; ``handle(obj)`` describes objects that are not plain data.
 
     Without ``handle``, such an object is an error.
@@ -115,7 +116,7 @@ def _array_fields(array: np.ndarray) -> dict:
     return {"dtype": array.dtype.name, "shape": list(array.shape), "b64": base64.b64encode(data).decode("ascii")}
 
 
-def _tensor_fields(value: Any) -> Optional[dict]:
+def _tensor_fields(value: Any) -> dict | None:
     torch = torch_if_loaded()
     if torch is None or not isinstance(value, torch.Tensor):
         return None
@@ -144,7 +145,7 @@ def torch_if_loaded() -> Any:
     return sys.modules.get("torch")
 
 
-def decode(text: str, resolve: Optional[Callable[[dict], Any]] = None) -> Any:
+def decode(text: str, resolve: Callable[[dict], Any] | None = None) -> Any:
     """The value in JSON text written by ``encode``; ``resolve(tagged)`` reads the handle-like tags.
 
     Anything that is not plain data in the forms above raises ``WireError``.

@@ -33,6 +33,7 @@ starts the IPython kernel.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import functools
@@ -47,9 +48,9 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
 
 NOBODY = 65534                     # host user of the sandbox when the grader is root
 INSIDE_UID = 1000                  # the student's user id as seen inside
@@ -93,9 +94,9 @@ class Layout:
     """The host folders of one sandbox, all under ``scratch`` (deleted afterwards)."""
 
     scratch: Path
-    allow: Tuple[str, ...] = field(default=("numpy",), init=False)   # what the notebook may import (``create``)
-    shown: Dict[str, List[str]] = field(default_factory=dict, init=False)   # package folders emptied, entries shown
-    cgroups: List[str] = field(default_factory=list, init=False)     # the notebook's cgroups (``HostLimits``)
+    allow: tuple[str, ...] = field(default=("numpy",), init=False)   # what the notebook may import (``create``)
+    shown: dict[str, list[str]] = field(default_factory=dict, init=False)   # package folders emptied, entries shown
+    cgroups: list[str] = field(default_factory=list, init=False)     # the notebook's cgroups (``HostLimits``)
     kernel: Path = field(init=False)       # connection file and sockets: bound read-write at the same path
     submission: Path = field(init=False)   # a copy of the submission's folder
     package: Path = field(init=False)      # the staged copy of dlcourse
@@ -107,7 +108,7 @@ class Layout:
         for name in ("kernel", "submission", "package", "etc", "roots"):
             setattr(self, name, self.scratch / name)
 
-    def create(self, submission_folder: Optional[Path], allow: Sequence[str] = ("numpy",)) -> "Layout":
+    def create(self, submission_folder: Path | None, allow: Sequence[str] = ("numpy",)) -> Layout:
         """Make the folders: copy the submission's folder, stage dlcourse, write passwd/group.
 
         ``allow`` names what the notebook may import besides the standard library: packages
@@ -149,9 +150,9 @@ class HostLimits:
 
     CGROUPS = Path("/sys/fs/cgroup")
 
-    def __init__(self, layout: "Layout", limits: Limits) -> None:
+    def __init__(self, layout: Layout, limits: Limits) -> None:
         self.layout, self.limits = layout, limits
-        self.cgroups: List[Path] = []
+        self.cgroups: list[Path] = []
         self.mounted = False
 
     @classmethod
@@ -164,7 +165,7 @@ class HostLimits:
         return ""
 
     @classmethod
-    def _cgroup_parents(cls) -> Dict[str, Path]:
+    def _cgroup_parents(cls) -> dict[str, Path]:
         """{"memory": folder, "pids": folder} where new cgroups can be made (v1, else v2)."""
         v1 = {name: cls.CGROUPS / name for name in ("memory", "pids")}
         if all((folder / "cgroup.procs").exists() and os.access(folder, os.W_OK) for folder in v1.values()):
@@ -175,7 +176,7 @@ class HostLimits:
             return {"memory": cls.CGROUPS, "pids": cls.CGROUPS}
         return {}
 
-    def set_up(self) -> "HostLimits":
+    def set_up(self) -> HostLimits:
         """Make the cgroups and mount the tmpfs; raise SandboxUnavailable when either fails."""
         parents = self._cgroup_parents()
         name = f"dlcourse-{self.layout.scratch.parent.name}-{os.getpid()}"
@@ -217,10 +218,8 @@ class HostLimits:
                     break
                 except OSError:
                     for task in (folder / "cgroup.procs").read_text().split() if folder.exists() else []:
-                        try:
+                        with contextlib.suppress(ProcessLookupError):
                             os.kill(int(task), 9)
-                        except ProcessLookupError:
-                            pass
                     time.sleep(0.1)
         self.cgroups = []
 
@@ -234,7 +233,7 @@ def join_cgroups(folders: Sequence[str]) -> None:
             raise SandboxUnavailable(f"cannot join the notebook's cgroup {folder}: {error}") from None
 
 
-def check_allow(allow: Sequence[str]) -> Tuple[str, ...]:
+def check_allow(allow: Sequence[str]) -> tuple[str, ...]:
     """An assignment's ``allow`` list, checked: module names, each installed here.
 
     >>> check_allow(["numpy", "dlcourse.models"])
@@ -259,7 +258,7 @@ def _canonical(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def distributions_closure(names: Sequence[str]) -> List[str]:
+def distributions_closure(names: Sequence[str]) -> list[str]:
     """The installed distributions ``names`` and every one they require (markers evaluated, no extras).
 
     >>> "traitlets" in distributions_closure(["ipykernel"])
@@ -284,8 +283,8 @@ def distributions_closure(names: Sequence[str]) -> List[str]:
     return sorted(seen)
 
 
-@functools.lru_cache(maxsize=None)
-def site_entries(allow: Tuple[str, ...]) -> Tuple[Path, ...]:
+@functools.cache
+def site_entries(allow: tuple[str, ...]) -> tuple[Path, ...]:
     """The files and folders of the package folders the sandbox shows: what the kernel needs and ``allow``.
 
     Each is a top-level entry of a ``site-packages`` folder (``numpy``, ``numpy.libs``,
@@ -309,7 +308,7 @@ def site_entries(allow: Tuple[str, ...]) -> Tuple[Path, ...]:
     return tuple(sorted(entry for entry in entries if entry.exists()))
 
 
-def packages_shown(allow: Tuple[str, ...]) -> Dict[str, List[str]]:
+def packages_shown(allow: tuple[str, ...]) -> dict[str, list[str]]:
     """The package folders the sandbox empties and the entries it puts back, worked out by the grader.
 
     (The launcher may run as ``nobody``, who cannot read the interpreter's own files under
@@ -319,7 +318,7 @@ def packages_shown(allow: Tuple[str, ...]) -> Dict[str, List[str]]:
             "entries": [str(entry) for entry in site_entries(tuple(allow))]}
 
 
-def package_folders() -> List[Path]:
+def package_folders() -> list[Path]:
     """Every folder of installed packages a student could put on ``sys.path``: the sandbox shows them empty.
 
     The environment's and the base interpreter's ``site-packages``, and the system's
@@ -335,7 +334,7 @@ def package_folders() -> List[Path]:
     return sorted(folder.resolve() for folder in folders if folder.is_dir())
 
 
-def readonly_roots() -> List[Path]:
+def readonly_roots() -> list[Path]:
     """Host folders the sandbox sees read-only: the system and this Python's installation."""
     roots = [Path("/usr")]
     for lib in ("/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin"):
@@ -344,14 +343,14 @@ def readonly_roots() -> List[Path]:
     for prefix in {sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix}:
         roots.append(Path(prefix).resolve())
     roots.append(Path(sys.executable).resolve().parent)
-    unique: List[Path] = []
+    unique: list[Path] = []
     for root in sorted(set(roots), key=lambda p: (len(p.parts), str(p))):
         if not any(root == kept or kept in root.parents for kept in unique):
             unique.append(root)
     return unique
 
 
-def system_symlinks() -> Dict[str, str]:
+def system_symlinks() -> dict[str, str]:
     """``/bin -> usr/bin`` and the like, where the host has them (merged /usr)."""
     links = {}
     for lib in ("/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin"):
@@ -405,8 +404,8 @@ def stage_package(target: Path, allow: Sequence[str] = ()) -> Path:
     return destination
 
 
-def bwrap_arguments(layout: Layout, limits: Limits, sources: Optional[Dict[str, str]] = None,
-                    features: Sequence[str] = ()) -> List[str]:
+def bwrap_arguments(layout: Layout, limits: Limits, sources: dict[str, str] | None = None,
+                    features: Sequence[str] = ()) -> list[str]:
     """The bwrap options for ``layout``: every mount, namespace and environment variable.
 
     ``sources`` maps a host path to the path bwrap should bind it from (the root launcher
@@ -458,7 +457,7 @@ def bwrap_arguments(layout: Layout, limits: Limits, sources: Optional[Dict[str, 
     return args
 
 
-def _source_below(path: Path, roots: Sequence[Path], sources: Dict[str, str]) -> str:
+def _source_below(path: Path, roots: Sequence[Path], sources: dict[str, str]) -> str:
     """Where bwrap binds ``path`` from: below its read-only root's source (the root launcher moves roots)."""
     for root in roots:
         if root in path.parents and str(root) in sources:
@@ -466,7 +465,7 @@ def _source_below(path: Path, roots: Sequence[Path], sources: Dict[str, str]) ->
     return str(path)
 
 
-def sandbox_environment() -> Dict[str, str]:
+def sandbox_environment() -> dict[str, str]:
     """The whole environment of the sandboxed kernel (nothing of the grader's leaks in)."""
     bin_dirs = [str(Path(sys.prefix) / "bin"), "/usr/local/bin", "/usr/bin", "/bin"]
     return {
@@ -480,7 +479,7 @@ def sandbox_environment() -> Dict[str, str]:
     }
 
 
-def inside_command(limits: Limits, connection_file: str, extra: Sequence[str] = ()) -> List[str]:
+def inside_command(limits: Limits, connection_file: str, extra: Sequence[str] = ()) -> list[str]:
     """The command bwrap runs: ``boot`` with the limits, then the kernel's own arguments."""
     return [sys.executable, "-m", "dlcourse.grading.sandbox", "boot", json.dumps(dataclasses.asdict(limits)),
             "--", "-f", connection_file, *extra]
@@ -488,8 +487,8 @@ def inside_command(limits: Limits, connection_file: str, extra: Sequence[str] = 
 
 # ---------------------------------------------------------------- can it run here?
 
-@functools.lru_cache(maxsize=None)
-def bwrap_features() -> Tuple[str, ...]:
+@functools.cache
+def bwrap_features() -> tuple[str, ...]:
     """Options of the installed bwrap that not every version has."""
     executable = shutil.which("bwrap")
     if executable is None:
@@ -498,10 +497,10 @@ def bwrap_features() -> Tuple[str, ...]:
     return tuple(name for name in ("disable-userns",) if f"--{name}" in text)
 
 
-_checked: Dict[Tuple, bool] = {}
+_checked: dict[tuple, bool] = {}
 
 
-def check_available(limits: Optional[Limits] = None, require_host_limits: bool = False) -> None:
+def check_available(limits: Limits | None = None, require_host_limits: bool = False) -> None:
     """Start a throw-away sandbox with this layout and Python; raise SandboxUnavailable if it fails.
 
     With ``require_host_limits``, the whole-notebook limits (``HostLimits``) must be possible
@@ -550,7 +549,7 @@ def write_launch_config(layout: Layout, limits: Limits, command: Sequence[str]) 
     return path
 
 
-def launch(config_path: str, connection_file: Optional[str] = None, kernel_args: Sequence[str] = ()) -> None:
+def launch(config_path: str, connection_file: str | None = None, kernel_args: Sequence[str] = ()) -> None:
     """Start bwrap as described in ``config_path`` (the kernel spec's command); never returns.
 
     ``kernel_args`` (options a kernel manager adds) go to the kernel inside.
@@ -569,7 +568,7 @@ def launch(config_path: str, connection_file: Optional[str] = None, kernel_args:
     if executable is None:
         raise SandboxUnavailable(f"bubblewrap (`bwrap`) is not installed: {INSTALL_HINT}")
     join_cgroups(config.get("cgroups", []))
-    sources: Dict[str, str] = {}
+    sources: dict[str, str] = {}
     if os.geteuid() == 0:
         sources = _bind_sources_privately(layout, connection_file)
     args = [executable, *bwrap_arguments(layout, limits, sources, bwrap_features()), "--", *command]
@@ -583,7 +582,7 @@ def launch(config_path: str, connection_file: Optional[str] = None, kernel_args:
     os.execv(executable, args)
 
 
-def _bind_sources_privately(layout: Layout, connection_file: Optional[str]) -> Dict[str, str]:
+def _bind_sources_privately(layout: Layout, connection_file: str | None) -> dict[str, str]:
     libc = ctypes.CDLL(None, use_errno=True)
     clone_newns, ms_rec, ms_private, ms_bind = 0x00020000, 0x4000, 0x40000, 0x1000
 
@@ -692,7 +691,7 @@ def _capped(write, state: dict, limit: int):
     return capped_write
 
 
-def main(argv: List[str]) -> None:
+def main(argv: list[str]) -> None:
     if argv[:1] == ["launch"] and len(argv) >= 2:
         launch(argv[1], argv[2] if len(argv) >= 3 else None, argv[3:])
     elif argv[:1] == ["boot"] and len(argv) >= 3 and argv[2] == "--":
