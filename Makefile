@@ -64,13 +64,15 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not browser and not slow"
 
 # ruff on the package, tests, benchmarks and test data; on each assignment as the notebook it becomes
-# (jupytext to ipynb in memory, nothing written into exercises/); the import layers (pyproject.toml).
+# (jupytext to ipynb in memory, nothing written into exercises/); the import layers and the types of
+# calc, optim and grading (both configured in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	@status=0; for nb in exercises/source/*/*.md; do \
 		$(BIN)/jupytext --to ipynb --output - "$$nb" | $(BIN)/ruff check --stdin-filename "$${nb%.md}.ipynb" - || status=1; \
 	done; exit $$status
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser)
 # and bubblewrap, the sandbox graded notebooks run in.

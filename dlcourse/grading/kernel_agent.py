@@ -153,7 +153,7 @@ def _resolve(tagged: dict[str, Any]) -> Any:
             raise protocol.WireError(f"no object under handle {key!r} (the kernel was restarted?)")
         return _handles[key].get_submodule(path) if path else _handles[key]
     if tag == "callback":
-        return Callback(int(tagged.get("id")), str(tagged.get("name", "function")))
+        return Callback(int(tagged.get("id")), str(tagged.get("name", "function")))  # type: ignore[arg-type]
     raise protocol.WireError(f"the grader cannot send a {tag!r}")
 
 
@@ -222,7 +222,7 @@ def _settings(module: Any, base: type) -> dict[str, Any]:
     """The arguments of ``base.__init__`` that the module keeps as attributes, when plain."""
     settings: dict[str, Any] = {}
     try:
-        parameters = inspect.signature(base.__init__).parameters
+        parameters = inspect.signature(base.__init__).parameters  # type: ignore[misc]  # the class's own __init__
     except (TypeError, ValueError):
         return settings
     for name, parameter in parameters.items():

@@ -119,8 +119,10 @@ class Mutant:
     source: str
 
 
-SWAPS = {ast.Add: [ast.Sub], ast.Sub: [ast.Add], ast.Mult: [ast.Div, ast.Add], ast.Div: [ast.Mult, ast.FloorDiv],
-         ast.FloorDiv: [ast.Div, ast.Mult], ast.Pow: [ast.Mult], ast.MatMult: [ast.Mult], ast.Mod: [ast.FloorDiv]}
+SWAPS: dict[type, list[type]] = {
+    ast.Add: [ast.Sub], ast.Sub: [ast.Add], ast.Mult: [ast.Div, ast.Add], ast.Div: [ast.Mult, ast.FloorDiv],
+    ast.FloorDiv: [ast.Div, ast.Mult], ast.Pow: [ast.Mult], ast.MatMult: [ast.Mult], ast.Mod: [ast.FloorDiv],
+}
 COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
                  ast.NotEq: ast.Eq}
 INPLACE = {ast.Add: "__iadd__", ast.Sub: "__isub__", ast.Mult: "__imul__", ast.Div: "__itruediv__"}
@@ -147,7 +149,7 @@ def mutants(answer_id: str, source: str, lines: range) -> list[Mutant]:
                 continue
             if code == reference or code in {m.source for m in found.values()}:
                 continue
-            line = node.lineno - lines.start + 1
+            line = node.lineno - lines.start + 1  # type: ignore[attr-defined]  # a statement or expression
             name = f"{answer_id}@{line} {description}"
             found.setdefault(name, Mutant(name, answer_id, code))
     return list(found.values())
@@ -248,7 +250,7 @@ def _constant_changes(node: ast.Constant):
     for delta in (1, -1):
         def shift(target, _, delta=delta):
             target.value = target.value + delta
-        yield f"`{node.value!r}` -> `{node.value + delta!r}`", shift
+        yield f"`{node.value!r}` -> `{node.value + delta!r}`", shift  # type: ignore[operator]  # a number here
 
 
 def _call_changes(node: ast.Call):

@@ -496,7 +496,8 @@ def build_replica(session: Session, handle: str, tree: Any) -> Any:
 def _replica_node(node: dict[str, Any], nn: Any, torch: Any, shared: dict[int, Any]) -> Any:
     class_name, base_name = str(node.get("class", "Module")), str(node.get("base", "Module"))
     base = getattr(nn, base_name, None)
-    config = node.get("config") if isinstance(node.get("config"), dict) else {}
+    given = node.get("config")
+    config: dict[str, Any] = given if isinstance(given, dict) else {}
     for key in LAYER_COUNTS:
         count = config.get(key)
         if isinstance(count, (int, float)) and not isinstance(count, bool) and count > MAX_LAYER_COUNT:

@@ -666,7 +666,7 @@ def limit_output(limit: int = OUTPUT_LIMIT) -> None:
     def cap_streams(*_: object) -> None:
         for stream in (sys.stdout, sys.stderr):
             if not getattr(stream.write, "_dlcourse_capped", False):
-                stream.write = _capped(stream.write, state, limit)
+                stream.write = _capped(stream.write, state, limit)  # type: ignore[method-assign]  # the cap itself
 
     cap_streams()
     from IPython import get_ipython

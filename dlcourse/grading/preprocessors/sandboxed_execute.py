@@ -63,7 +63,7 @@ OUT_OF_TIME = "NotebookOutOfTime"   # ename of cells and tests the notebook's ti
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel is the sandbox's launcher (no kernel spec to install)."""
 
-    launch_argv = ListTrait()
+    launch_argv = ListTrait()  # type: ignore[var-annotated]  # a traitlets trait
     interrupt_by_message = Bool(True)
 
     @property
