@@ -321,7 +321,7 @@ def test_command_line_reports_errors_in_one_line(tmp_path):
                              str(tmp_path)],
                             capture_output=True, text=True)
     assert result.returncode == 2
-    assert result.stderr.startswith("dlcourse.grading.commands: error: nope is not released yet")
+    assert result.stderr.startswith("dlcourse.grading: error: nope is not released yet")
 
 
 def test_answers_that_use_dlcourse_calc_score_zero(tmp_path):

@@ -39,6 +39,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from dlcourse.command_line import CommandLine
 from dlcourse.grading import cells, sandbox
 from dlcourse.grading.notes import note_path, read_note, write_note
 from dlcourse.grading.preprocessors.clean_submission import is_plain_submission_file
@@ -383,9 +384,9 @@ def export(course: Path = COURSE, to: Path | None = None) -> Path:
     return to
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dlcourse.grading", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def _parser() -> CommandLine:
+    parser = CommandLine(prog="python -m dlcourse.grading", description=__doc__,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--course", type=Path, default=COURSE, help="the nbgrader course folder")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("release").add_argument("assignments", nargs="*")
@@ -439,13 +440,16 @@ def _run(course: Path, args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """``python -m dlcourse.grading``: what went wrong in one line, the package's way (``dlcourse.command_line``);
+    a command the course's state refuses (an assignment not released, a folder that is not there) is a bad
+    input, status 2."""
+    parser = _parser()
+    args = parser.parse_args(argv)
     course = args.course.resolve()
     try:
         _run(course, args)
     except (ValueError, RuntimeError) as error:
-        print(f"dlcourse.grading.commands: error: {error}", file=sys.stderr)
-        return 2
+        parser.error(str(error))
     return 0
 
 if __name__ == "__main__":

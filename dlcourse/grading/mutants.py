@@ -41,6 +41,7 @@ from typing import Any
 
 import jupytext
 
+from dlcourse.command_line import CommandLine
 from dlcourse.grading import cells, checks
 from dlcourse.grading.references import References
 from dlcourse.grading.runner import run_test, seed_everything
@@ -366,8 +367,8 @@ def honest_variant_failures(assignment: Assignment, variant: dict[str, str],
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlcourse.grading.mutants", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandLine(prog="python -m dlcourse.grading.mutants", description=__doc__,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*", help="names in exercises/source (all by default)")
     parser.add_argument("--course", type=Path, default=COURSE)
     parser.add_argument("--students", type=int, default=len(STUDENTS),
