@@ -63,7 +63,10 @@ def run(program, inputs, library):
 @given(programs(), st.lists(st.floats(-2, 2), min_size=3, max_size=3))
 def test_random_programs_match_torch_autograd(program, point):
     ours = [Value(x) for x in point]
-    out = run(program, ours, "ours")
+    try:
+        out = run(program, ours, "ours")
+    except OverflowError:  # exp of exp overflows a float (math.exp raises where torch gives inf)
+        return
     theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
     expected = run(program, theirs, "torch")
     if not math.isfinite(out.data) or abs(out.data) > 1e6:
