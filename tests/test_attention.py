@@ -15,6 +15,7 @@ from dlcourse.models.attention import (
     DotProductAttention,
     GeneralAttention,
     MultiHeadAttention,
+    causal_mask,
 )
 
 FLOAT64_TOLERANCE = 1e-10
@@ -186,6 +187,35 @@ def test_masked_weights_are_exactly_zero_and_rows_sum_to_one(name):
     assert torch.allclose(attention(query, keys, changed_values, mask)[0], context, atol=1e-12)
 
 
+def masks_per_query(query, keys, seed, dtype=torch.float64):
+    """A bool mask (B, Tq, Tk), True = may be attended (key 0 always), and a float mask of any numbers."""
+    generator = torch.Generator().manual_seed(seed)
+    shape = (query.shape[0], query.shape[1], keys.shape[1])
+    allowed = torch.rand(shape, generator=generator) < 0.6
+    allowed[:, :, 0] = True
+    return allowed, torch.randn(shape, generator=generator, dtype=dtype)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_masks_per_query_and_float_masks_agree_with_an_independent_formula(name):
+    query, keys, values, mask = random_problem(name, seed=3)
+    allowed, added = masks_per_query(query, keys, seed=4)
+    attention = make_attention(name, query.shape[-1], keys.shape[-1])
+    scores = reference_scores(attention, query, keys)
+    cases = [
+        (allowed, scores.masked_fill(~allowed, -math.inf)),
+        (added, scores + added),
+        (added.masked_fill(~allowed, -math.inf), scores.masked_fill(~allowed, -math.inf) + added),
+        (added[:, 0, :], scores + added[:, :1, :]),                        # (B, Tk): the same for every query
+    ]
+    for given, masked_scores in cases:
+        exps = torch.exp(masked_scores - masked_scores.max(dim=-1, keepdim=True).values)
+        expected_weights = exps / exps.sum(dim=-1, keepdim=True)
+        context, weights = attention(query, keys, values, given)
+        assert (weights - expected_weights).abs().max() < 1e-12
+        assert (context - torch.einsum("bqk,bkv->bqv", expected_weights, values)).abs().max() < 1e-12
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_scaled_dot_product_agrees_with_torch(seed):
     query, keys, values, mask = random_problem("scaled dot", seed, dtype=torch.float32)
@@ -194,6 +224,18 @@ def test_scaled_dot_product_agrees_with_torch(seed):
     assert (context - expected).abs().max() < FLOAT32_TOLERANCE
     unmasked = F.scaled_dot_product_attention(query, keys, values)
     assert (DotProductAttention(scaled=True)(query, keys, values)[0] - unmasked).abs().max() < FLOAT32_TOLERANCE
+    for per_query in masks_per_query(query, keys, seed, dtype=torch.float32):   # bool, then float: torch's meanings
+        context, _ = DotProductAttention(scaled=True)(query, keys, values, per_query)
+        expected = F.scaled_dot_product_attention(query, keys, values, attn_mask=per_query)
+        assert (context - expected).abs().max() < FLOAT32_TOLERANCE
+
+
+def test_causal_mask_by_hand():
+    assert causal_mask(4).tolist() == [[j <= i for j in range(4)] for i in range(4)]
+    assert causal_mask(1).tolist() == [[True]]
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="length must be a positive int"):
+            causal_mask(bad)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -288,6 +330,53 @@ def test_multi_head_options_agree_with_torch(options, batch_first):
         assert max(differences) < FLOAT64_TOLERANCE
 
 
+ATTN_MASKS = ["bool", "float", "bool per head", "float per head"]
+
+
+def attention_masks(kind, padding, seed=3):
+    """torch's attn_mask (L=4, S=6) or (N*H=9, L, S) and key_padding_mask, of one type; key 1 is never masked."""
+    generator = torch.Generator().manual_seed(seed)
+    shape = (9, 4, 6) if kind.endswith("per head") else (4, 6)
+    blocked = torch.rand(shape, generator=generator) < 0.4                  # torch's meaning: True = NOT allowed
+    blocked[..., 1] = False
+    if kind.startswith("bool"):
+        return blocked, padding
+    added = torch.randn(shape, generator=generator, dtype=torch.float64).masked_fill(blocked, -math.inf)
+    return added, torch.zeros(padding.shape, dtype=torch.float64).masked_fill(padding, -math.inf)
+
+
+@pytest.mark.parametrize("kind", ATTN_MASKS)
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("padded", [False, True])
+def test_multi_head_attention_masks_agree_with_torch(kind, batch_first, padded):
+    ours, theirs = pair(3, batch_first)
+    query, key, value, padding = mha_inputs(batch_first)
+    attn_mask, padding = attention_masks(kind, padding)
+    for average in (True, False):
+        differences = max_differences(ours, theirs, (query, key, value), attn_mask=attn_mask,
+                                      key_padding_mask=padding if padded else None, average_attn_weights=average)
+        assert max(differences) < FLOAT64_TOLERANCE
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multi_head_is_causal_agrees_with_torch(batch_first):
+    ours, theirs = pair(2, batch_first)
+    query = mha_inputs(batch_first)[0]
+    padding = torch.zeros(3, 4, dtype=torch.bool)                          # key 0 stays: query 0 reads it
+    padding[1, 3] = padding[2, 1] = True
+    not_allowed = ~causal_mask(4)                                          # torch wants the mask with the hint
+    for padded in (None, padding):
+        _, expected = theirs(query, query, query, key_padding_mask=padded, attn_mask=not_allowed, is_causal=True)
+        for mask in (None, not_allowed):
+            output, weights = ours(query, query, query, key_padding_mask=padded, attn_mask=mask, is_causal=True)
+            assert (weights - expected).abs().max() < FLOAT64_TOLERANCE
+    # is_causal on top of another mask: both apply
+    other = torch.rand(4, 4, generator=torch.Generator().manual_seed(5)) < 0.5
+    other[:, 0] = False
+    both, _ = theirs(query, query, query, attn_mask=other | not_allowed)
+    assert (ours(query, query, query, attn_mask=other, is_causal=True)[0] - both).abs().max() < FLOAT64_TOLERANCE
+
+
 def test_multi_head_float32_agrees_with_torch():
     ours, theirs = pair(4, batch_first=True, dtype=torch.float32)
     query, key, value, padding = mha_inputs(True, dtype=torch.float32)
@@ -347,14 +436,22 @@ def shapes(batch=2, num_queries=3, num_keys=4, query_dim=5, key_dim=5, value_dim
                                        CosineAttention()], ids=["dot", "general", "additive", "cosine"])
 def test_wrong_shapes_name_the_tensor_and_the_expected_shape(attention):
     query, keys, values = shapes()
+    no_key_for_query_2_of_item_1 = torch.ones(2, 3, 4, dtype=torch.bool)
+    no_key_for_query_2_of_item_1[1, 2] = False
     cases = [
         ((query[0], keys, values, None), "query must have shape (B, Tq, Dq), got (3, 5)"),
         ((query, keys[:1], values, None), "keys must have shape (B=2, Tk, Dk), got (1, 4, 5)"),
         ((query, keys[:, :0], values[:, :0], None), "keys must hold at least one key"),
         ((query, keys, values[:, :3], None), "values must have shape (B=2, Tk=4, Dv), got (2, 3, 6)"),
-        ((query, keys, values, torch.ones(2, 4)), "mask must be a bool tensor (True = may be attended)"),
-        ((query, keys, values, torch.ones(2, 3, dtype=torch.bool)), "mask must have shape (B=2, Tk=4), got (2, 3)"),
+        ((query, keys, values, torch.ones(2, 4, dtype=torch.long)),
+         "mask must be a bool tensor (True = may be attended) or a float tensor (added to the scores)"),
+        ((query, keys, values, torch.ones(2, 3, dtype=torch.bool)),
+         "mask must have shape (B=2, Tk=4) or (B=2, Tq=3, Tk=4), got (2, 3)"),
         ((query, keys, values, torch.tensor([[True] * 4, [False] * 4])), "mask masks every key of batch item(s) [1]"),
+        ((query, keys, values, torch.tensor([[0.0] * 4, [-math.inf] * 4])),
+         "mask masks every key of batch item(s) [1]"),
+        ((query, keys, values, no_key_for_query_2_of_item_1),
+         "mask masks every key of batch item(s) [1] for some queries"),
     ]
     for arguments, message in cases:
         with pytest.raises(ValueError, match=re.escape(message)):
@@ -385,15 +482,33 @@ def test_multi_head_bad_input():
         MultiHeadAttention(10, 3)
     attention = MultiHeadAttention(8, 2)                                 # (L, N, E) inputs
     x = torch.randn(4, 3, 8)
+    query_2_blocked = torch.zeros(4, 4, dtype=torch.bool)
+    query_2_blocked[2] = True                                            # torch's meaning: True = NOT allowed
+    first_key_ignored_in_item_1 = torch.zeros(3, 4, dtype=torch.bool)
+    first_key_ignored_in_item_1[1, 0] = True                             # causal: query 0 reads key 0 only
     cases = [
         ((torch.randn(4, 3, 6), x, x), {}, "query must have shape (L, N, E=8) (batch_first=False), got (4, 3, 6)"),
         ((x, torch.randn(4, 2, 8), x), {}, "key must have shape (S, N=3, kdim=8) (batch_first=False), got (4, 2, 8)"),
         ((x, x, torch.randn(5, 3, 8)), {}, "key and value must have the same length S"),
-        ((x, x, x), dict(key_padding_mask=torch.zeros(3, 4)), "key_padding_mask must be a bool tensor (True = ignore)"),
+        ((x, x, x), dict(key_padding_mask=torch.zeros(3, 4, dtype=torch.long)),
+         "key_padding_mask must be a bool tensor (True = ignore) or a float tensor (added to the scores), got dtype "
+         "torch.int64"),
         ((x, x, x), dict(key_padding_mask=torch.zeros(4, 3, dtype=torch.bool)),
          "key_padding_mask must have shape (N=3, S=4), got (4, 3)"),
         ((x, x, x), dict(key_padding_mask=torch.tensor([[False] * 4, [True] * 4, [False] * 4])),
          "key_padding_mask ignores every key of batch item(s) [1]"),
+        ((x, x, x), dict(key_padding_mask=torch.tensor([[0.0] * 4, [-math.inf] * 4, [0.0] * 4])),
+         "key_padding_mask ignores every key of batch item(s) [1]"),
+        ((x, x, x), dict(attn_mask=torch.zeros(4, 4, dtype=torch.long)),
+         "attn_mask must be a bool tensor (True = not allowed) or a float tensor (added to the scores)"),
+        ((x, x, x), dict(attn_mask=torch.zeros(3, 3, dtype=torch.bool)),
+         "attn_mask must have shape (L=4, S=4) or (N*num_heads=6, L=4, S=4), got (3, 3)"),
+        ((x, torch.randn(5, 3, 8), torch.randn(5, 3, 8)), dict(is_causal=True),
+         "is_causal needs as many queries as keys (L == S), got L=4 and S=5"),
+        ((x, x, x), dict(attn_mask=query_2_blocked),
+         "the masks leave no key to attend for (batch item, query) [(0, 2), (1, 2), (2, 2)]"),
+        ((x, x, x), dict(attn_mask=~causal_mask(4), key_padding_mask=first_key_ignored_in_item_1),
+         "the masks leave no key to attend for (batch item, query) [(1, 0)]"),
     ]
     for arguments, options, message in cases:
         with pytest.raises(ValueError, match=re.escape(message)):
@@ -406,15 +521,6 @@ def test_multi_head_bad_input():
 def test_multi_head_refuses_what_it_does_not_support(options):
     with pytest.raises(ValueError, match="not supported"):
         MultiHeadAttention(8, 2, **options)
-
-
-def test_multi_head_refuses_attention_masks():
-    x = torch.randn(4, 3, 8)
-    attention = MultiHeadAttention(8, 2)
-    with pytest.raises(ValueError, match="attn_mask and is_causal are not supported"):
-        attention(x, x, x, attn_mask=torch.zeros(4, 4, dtype=torch.bool))
-    with pytest.raises(ValueError, match="attn_mask and is_causal are not supported"):
-        attention(x, x, x, is_causal=True)
 
 
 def test_multi_head_takes_torch_arguments_in_torch_order():

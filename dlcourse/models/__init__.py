@@ -2,9 +2,10 @@
 
 CNNs from LeNet to MobileNet (blocks named after their papers'; parameter counts equal the
 reference implementations', checked in tests/test_models.py); recurrent layers and cells
-(RNN, LSTM, GRU) and attention (four score functions and multi-head attention) that load
-the state dicts of their ``torch.nn`` namesakes and give the same outputs (checked in
-tests/test_recurrent.py and tests/test_attention.py).
+(RNN, LSTM, GRU), attention (four score functions and multi-head attention) and the
+Transformer's LayerNorm and encoder layer, that load the state dicts of their ``torch.nn``
+namesakes and give the same outputs (checked in tests/test_recurrent.py, tests/test_attention.py
+and tests/test_transformer.py); and GPT-2, checked against a twin built from torch's layers.
 """
 
 from dlcourse.models.attention import (
@@ -13,6 +14,7 @@ from dlcourse.models.attention import (
     DotProductAttention,
     GeneralAttention,
     MultiHeadAttention,
+    causal_mask,
 )
 from dlcourse.models.classic import (
     LENET5_C3_TABLE,
@@ -45,6 +47,15 @@ from dlcourse.models.recurrent import (
 )
 from dlcourse.models.registry import MODELS, ModelInfo, model_info
 from dlcourse.models.resnet import Bottleneck, ResNet, resnet50
+from dlcourse.models.transformer import (
+    GPT,
+    Block,
+    CausalSelfAttention,
+    LayerNorm,
+    TransformerEncoderLayer,
+    sinusoidal_positions,
+    torch_gpt_twin,
+)
 
 
 def build(name: str, device: str = "cpu", **kwargs):
@@ -71,4 +82,6 @@ __all__ = [
     "lenet5_paper_parameters",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "gradient_norms_through_time", "recurrent_parameter_count",
     "DotProductAttention", "GeneralAttention", "AdditiveAttention", "CosineAttention", "MultiHeadAttention",
+    "causal_mask", "LayerNorm", "TransformerEncoderLayer", "CausalSelfAttention", "Block", "GPT", "torch_gpt_twin",
+    "sinusoidal_positions",
 ]

@@ -5,7 +5,7 @@ matches each key.  Every module here is called the same way::
 
     context, weights = attention(query, keys, values, mask=None)
 
-    query  (B, Tq, Dq)    keys (B, Tk, Dk)    values (B, Tk, Dv)    mask (B, Tk), bool
+    query  (B, Tq, Dq)    keys (B, Tk, Dk)    values (B, Tk, Dv)    mask (B, Tk) or (B, Tq, Tk)
     context (B, Tq, Dv)   weights (B, Tq, Tk)
 
 and only the score s(q, k) of one query against one key differs:
@@ -17,14 +17,16 @@ and only the score s(q, k) of one query against one key differs:
 
 The rest is shared (``_attend``): weights = softmax over the keys of the scores, with the
 scores of masked keys set to -inf first, so their weights are exactly 0; context = weights @ values.
-``mask`` is True where a key MAY be attended (the convention of
-``torch.nn.functional.scaled_dot_product_attention``).  A batch item whose keys are all masked
-has no distribution to attend with (softmax over nothing): that raises a ValueError.
+``mask`` follows ``torch.nn.functional.scaled_dot_product_attention``: a bool mask is True where
+a key MAY be attended, a float mask is added to the scores (-inf = masked); (B, Tk) masks the same
+keys for every query, (B, Tq, Tk) each query its own (``causal_mask``: no key after the query).
+A query whose keys are all masked has no distribution to attend with (softmax over nothing):
+that raises a ValueError.
 
 ``MultiHeadAttention`` is a drop-in for ``torch.nn.MultiheadAttention`` built on the scaled
 dot product: same arguments, same parameter names, so ``ours.load_state_dict(theirs.state_dict())``
 works and gives the same outputs.  Its ``key_padding_mask`` keeps torch's meaning, True = IGNORE,
-the opposite of ``mask`` above.
+the opposite of ``mask`` above; so does its ``attn_mask``.
 
 Costs: ``dlcourse.calc.MultiheadAttention(embed_dim, num_heads)`` gives the parameter count and
 the MACs of self-attention by formula (4 T E^2 for the projections, 2 T^2 E for Q K^T and A V),
@@ -72,12 +74,71 @@ def _check_same_features(query: torch.Tensor, keys: torch.Tensor, what: str) -> 
         )
 
 
+def causal_mask(
+    length: int, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """The causal mask (T, T) of T = ``length`` tokens: True where j <= i.
+
+    A decoder predicting token i + 1 must not read the tokens after i: query
+    i may attend keys 0..i, on and below the diagonal.  True = may attend,
+    as the ``mask`` here and ``F.scaled_dot_product_attention``'s; torch's
+    ``attn_mask`` of ``nn.MultiheadAttention`` wants ``~causal_mask(T)``.
+
+    >>> causal_mask(3)
+    tensor([[ True, False, False],
+            [ True,  True, False],
+            [ True,  True,  True]])
+    """
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise ValueError(f"length must be a positive int (the number of tokens T), got {length!r}")
+    ones = torch.ones(length, length, dtype=torch.bool, device=device)
+    return ones.tril()          # keep the diagonal and below
+
+
+def _check_mask_type(name: str, mask: torch.Tensor, true_means: str) -> None:
+    """ValueError unless ``mask`` (named ``name``) is bool (True = ``true_means``) or float (added to the scores)."""
+    if mask.dtype != torch.bool and not mask.is_floating_point():
+        raise ValueError(f"{name} must be a bool tensor (True = {true_means}) or a float tensor (added to the "
+                         f"scores), got dtype {mask.dtype}")
+
+
+def _as_added_scores(mask: torch.Tensor, true_means_allowed: bool, dtype: torch.dtype) -> torch.Tensor:
+    """A mask as the numbers added to the scores: a float mask as it is, a bool mask as 0 (allowed) or -inf."""
+    if mask.is_floating_point():
+        return mask.to(dtype)
+    blocked = ~mask if true_means_allowed else mask
+    return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill(blocked, -math.inf)
+
+
+def _rows_without_keys(added: torch.Tensor) -> torch.Tensor:
+    """True for each row (query) of an added mask that is -inf at every key; none on meta (no values)."""
+    if added.device.type == "meta":
+        return torch.zeros(added.shape[:-1], dtype=torch.bool)
+    return torch.isneginf(added).all(dim=-1)
+
+
+def _check_mask(mask: torch.Tensor, query: torch.Tensor, num_keys: int) -> torch.Tensor:
+    """``mask`` of ``_attend`` checked and made the (B, 1 or Tq, Tk) numbers added to the scores."""
+    batch, num_queries = query.shape[:2]
+    _check_mask_type("mask", mask, "may be attended")
+    if _shape(mask) not in ((batch, num_keys), (batch, num_queries, num_keys)):
+        raise ValueError(f"mask must have shape (B={batch}, Tk={num_keys}) or (B={batch}, Tq={num_queries}, "
+                         f"Tk={num_keys}), got {_shape(mask)}")
+    added = _as_added_scores(mask if mask.dim() == 3 else mask[:, None, :], True, query.dtype)
+    empty = _rows_without_keys(added).any(dim=1)
+    if empty.any():
+        raise ValueError(f"mask masks every key of batch item(s) {empty.nonzero().flatten().tolist()}"
+                         f"{' for some queries' if mask.dim() == 3 else ''}: softmax over no keys is undefined")
+    return added
+
+
 def _attend(
     scores_of: Scores, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The part every attention shares: check shapes, score, mask, softmax, weighted sum.
 
-    ``scores_of(query, keys)`` returns the scores (B, Tq, Tk); the rest is done here.
+    ``scores_of(query, keys)`` returns the scores (B, Tq, Tk); the rest is done here.  ``mask``
+    (B, Tk) or (B, Tq, Tk): bool, True where a key may be attended, or float, added to the scores.
     """
     if query.dim() != 3:
         raise ValueError(f"query must have shape (B, Tq, Dq), got {_shape(query)}")
@@ -90,19 +151,13 @@ def _attend(
     if values.dim() != 3 or values.shape[:2] != keys.shape[:2]:
         raise ValueError(f"values must have shape (B={batch}, Tk={num_keys}, Dv), got {_shape(values)}")
     if mask is not None:
-        if mask.dtype != torch.bool:
-            raise ValueError(f"mask must be a bool tensor (True = may be attended), got dtype {mask.dtype}")
-        if _shape(mask) != (batch, num_keys):
-            raise ValueError(f"mask must have shape (B={batch}, Tk={num_keys}), got {_shape(mask)}")
-        # meta tensors (dlcourse.calc.summarize) have no values to check
-        if mask.device.type != "meta" and not bool(mask.any(dim=1).all()):
-            empty = (~mask.any(dim=1)).nonzero().flatten().tolist()
-            raise ValueError(f"mask masks every key of batch item(s) {empty}: softmax over no keys is undefined")
+        # 0 where a key may be attended, -inf where not (or a float mask's numbers)
+        mask = _check_mask(mask, query, num_keys)
 
     scores = scores_of(query, keys)         # s_ij = s(q_i, k_j), (B, Tq, Tk)
     if mask is not None:
-        # exp(-inf) = 0: masked keys get 0
-        scores = scores.masked_fill(~mask[:, None, :], -math.inf)
+        # s_ij - inf at a masked key: exp(-inf) = 0
+        scores = scores + mask
     # a_ij = exp(s_ij) / sum_j' exp(s_ij')
     weights = torch.softmax(scores, dim=-1)
     context = weights @ values              # c_i = sum_j a_ij v_j
@@ -142,7 +197,7 @@ class DotProductAttention(nn.Module):
     def forward(
         self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Context (B, Tq, Dv) and weights (B, Tq, Tk); ``mask`` (B, Tk) is True where a key may be attended."""
+        """Context (B, Tq, Dv) and weights (B, Tq, Tk); ``mask`` (B, Tk) or (B, Tq, Tk): see ``_attend``."""
         return _attend(self.scores, query, keys, values, mask)
 
 
@@ -175,7 +230,7 @@ class GeneralAttention(nn.Module):
     def forward(
         self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Context (B, Tq, Dv) and weights (B, Tq, Tk); ``mask`` (B, Tk) is True where a key may be attended."""
+        """Context (B, Tq, Dv) and weights (B, Tq, Tk); ``mask`` (B, Tk) or (B, Tq, Tk): see ``_attend``."""
         return _attend(self.scores, query, keys, values, mask)
 
 
@@ -216,7 +271,7 @@ class AdditiveAttention(nn.Module):
     def forward(
         self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Context (B, Tq, Dv) and weights (B, Tq, Tk); ``mask`` (B, Tk) is True where a key may be attended."""
+        """Context (B, Tq, Dv) and weights (B, Tq, Tk); ``mask`` (B, Tk) or (B, Tq, Tk): see ``_attend``."""
         return _attend(self.scores, query, keys, values, mask)
 
 
@@ -255,7 +310,7 @@ class CosineAttention(nn.Module):
     def forward(
         self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Context (B, Tq, Dv) and weights (B, Tq, Tk); ``mask`` (B, Tk) is True where a key may be attended."""
+        """Context (B, Tq, Dv) and weights (B, Tq, Tk); ``mask`` (B, Tk) or (B, Tq, Tk): see ``_attend``."""
         return _attend(self.scores, query, keys, values, mask)
 
 
@@ -277,13 +332,21 @@ class MultiHeadAttention(nn.Module):
     takes (L, N, E) tensors, or (N, L, E) with ``batch_first``, and returns the output and the
     weights (N, L, S) averaged over heads, (N, H, L, S) per head, or None if not ``need_weights``.
 
-    ``key_padding_mask`` (N, S), bool, has TORCH's meaning: True = IGNORE this key (padding).
-    That is the opposite of the ``mask`` of the score functions above (True = may be attended).
-    A batch item whose keys are all ignored raises a ValueError (torch returns NaN).
+    The masks have TORCH's meaning: True = NOT allowed, the opposite of the ``mask`` of the score
+    functions above (True = may be attended); a float mask is added to the scores, as in torch.
+
+    - ``key_padding_mask`` (N, S): True = IGNORE this key (padding);
+    - ``attn_mask`` (L, S), the same for every batch item and head, or (N * num_heads, L, S):
+      True = query l may NOT attend key s;
+    - ``is_causal=True``: no query attends a key after it (``causal_mask``; needs L == S).  torch takes
+      it as a hint that ``attn_mask`` is the causal mask and wants that mask too; here it applies the
+      causal mask itself, on top of ``attn_mask`` if one is given: the same result when the hint is true.
+
+    They are summed into one mask for ``_attend``.  A query left with no key to attend raises a
+    ValueError (torch returns NaN).
 
     The arguments are torch's, in torch's order.  Not supported (a ValueError if used): ``dropout`` other
-    than 0, ``add_bias_kv``, ``add_zero_attn``, ``attn_mask``, ``is_causal``; nor float (additive) key
-    padding masks or unbatched 2-D inputs.
+    than 0, ``add_bias_kv``, ``add_zero_attn``; nor unbatched 2-D inputs.
 
     >>> attention = MultiHeadAttention(embed_dim=8, num_heads=2, batch_first=True)
     >>> x = torch.randn(3, 5, 8)
@@ -293,6 +356,9 @@ class MultiHeadAttention(nn.Module):
     (torch.Size([3, 5, 8]), torch.Size([3, 5, 5]))
     >>> weights[1, :, 3:].abs().max().item()    # no weight on padding
     0.0
+    >>> _, weights = attention(x, x, x, is_causal=True)   # no weight on a later token
+    >>> torch.equal(weights[0] == 0, ~causal_mask(5))
+    True
     """
 
     def __init__(
@@ -369,6 +435,54 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f"{name} must have shape ({expected[0]}, {expected[1]}, {features}={size}) "
                              f"(batch_first={self.batch_first}), got {_shape(tensor)}")
 
+    def _merged_mask(
+        self,
+        key_padding_mask: torch.Tensor | None,
+        attn_mask: torch.Tensor | None,
+        is_causal: bool,
+        query: torch.Tensor,
+        key: torch.Tensor,
+    ) -> torch.Tensor | None:
+        """The three masks checked and summed, as ``_attend``'s float mask (N H, L, S): 0 = allowed, -inf = not.
+
+        ``query`` and ``key`` are batch-first.  None when there is no mask.
+        """
+        batch, length, source_length = query.shape[0], query.shape[1], key.shape[1]
+        if key_padding_mask is None and attn_mask is None and not is_causal:
+            return None
+        added = torch.zeros(batch, self.num_heads, length, source_length, dtype=query.dtype, device=query.device)
+        if key_padding_mask is not None:
+            _check_mask_type("key_padding_mask", key_padding_mask, "ignore")
+            if _shape(key_padding_mask) != (batch, source_length):
+                raise ValueError(f"key_padding_mask must have shape (N={batch}, S={source_length}), "
+                                 f"got {_shape(key_padding_mask)}")
+            padding = _as_added_scores(key_padding_mask, False, query.dtype)
+            ignored = _rows_without_keys(padding)
+            if ignored.any():
+                raise ValueError(f"key_padding_mask ignores every key of batch item(s) "
+                                 f"{ignored.nonzero().flatten().tolist()}: softmax over no keys is undefined "
+                                 "(torch gives NaN)")
+            added = added + padding[:, None, None, :]
+        if attn_mask is not None:
+            _check_mask_type("attn_mask", attn_mask, "not allowed")
+            per_head = (batch * self.num_heads, length, source_length)
+            if _shape(attn_mask) not in (per_head[1:], per_head):
+                raise ValueError(f"attn_mask must have shape (L={length}, S={source_length}) or "
+                                 f"(N*num_heads={per_head[0]}, L={length}, S={source_length}), got {_shape(attn_mask)}")
+            not_allowed = _as_added_scores(attn_mask, False, query.dtype)
+            added = added + (not_allowed if attn_mask.dim() == 2 else not_allowed.reshape(added.shape))
+        if is_causal:
+            if length != source_length:
+                raise ValueError(f"is_causal needs as many queries as keys (L == S), got L={length} and "
+                                 f"S={source_length}")
+            added = added.masked_fill(~causal_mask(length, device=query.device), -math.inf)
+        empty = _rows_without_keys(added).any(dim=1)                       # (N, L): no key for any head
+        if empty.any():
+            items, queries = (empty.nonzero()[:, i].tolist() for i in (0, 1))
+            raise ValueError(f"the masks leave no key to attend for (batch item, query) {list(zip(items, queries))}: "
+                             "softmax over no keys is undefined (torch gives NaN)")
+        return added.reshape(batch * self.num_heads, length, source_length)
+
     def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(N, T, E) -> (N H, T, head_dim): each head becomes a batch item of its own."""
         batch, length, _ = x.shape
@@ -388,11 +502,9 @@ class MultiHeadAttention(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Output (L, N, E) ((N, L, E) if ``batch_first``) and attention weights (see the class docstring).
 
-        ``key_padding_mask`` (N, S), bool: True marks a key to IGNORE, as in torch.
-        ``attn_mask`` and ``is_causal`` are in torch's places but not supported (ValueError if used).
+        ``key_padding_mask`` (N, S) and ``attn_mask`` (L, S) or (N * num_heads, L, S): bool, True = NOT
+        allowed, as in torch, or float, added to the scores; ``is_causal``: the causal mask on top.
         """
-        if attn_mask is not None or is_causal:
-            raise ValueError("attn_mask and is_causal are not supported: use key_padding_mask")
         self._check_input("query", query, "E", None)
         batch = query.shape[0 if self.batch_first else 1]
         self._check_input("key", key, "kdim", batch)
@@ -402,19 +514,8 @@ class MultiHeadAttention(nn.Module):
         if key.shape[1] != value.shape[1]:
             raise ValueError(f"key and value must have the same length S, got key {_shape(key)} "
                              f"and value {_shape(value)} (batch-first view)")
-        mask = None
-        if key_padding_mask is not None:
-            if key_padding_mask.dtype != torch.bool:
-                raise ValueError("key_padding_mask must be a bool tensor (True = ignore), "
-                                 f"got dtype {key_padding_mask.dtype}")
-            if _shape(key_padding_mask) != (batch, key.shape[1]):
-                raise ValueError(f"key_padding_mask must have shape (N={batch}, S={key.shape[1]}), "
-                                 f"got {_shape(key_padding_mask)}")
-            if key_padding_mask.device.type != "meta" and bool(key_padding_mask.all(dim=1).any()):
-                ignored = key_padding_mask.all(dim=1).nonzero().flatten().tolist()
-                raise ValueError(f"key_padding_mask ignores every key of batch item(s) {ignored}: "
-                                 "softmax over no keys is undefined (torch gives NaN)")
-            mask = (~key_padding_mask).repeat_interleave(self.num_heads, dim=0)   # True = may attend, (N H, S)
+        # key_padding_mask, attn_mask and is_causal as one added mask (N H, L, S), or None
+        mask = self._merged_mask(key_padding_mask, attn_mask, is_causal, query, key)
 
         weight_q, weight_k, weight_v = self._projection_weights()
         bias_q, bias_k, bias_v = ((None,) * 3 if self.in_proj_bias is None
