@@ -7,8 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
+from dlcourse.calc import training_memory
 from dlcourse.calc.cli import main
+from dlcourse.models.transformer import GPT, Block
 
 EXAM = ["conv 16 k7 p1 relu", "maxpool 3 s2", "conv 48 k5 relu", "avgpool 2 s2 p2", "flatten",
         "fc 4096 tanh", "fc 2 softmax"]
@@ -149,3 +152,132 @@ def test_seed_exam_file_in_examples_runs():
 def test_more_spec_errors(capsys, argv, message):
     code, _, err = run(capsys, *argv)
     assert code == 2 and message in err
+
+
+# dlcourse-calc gpt: every number against a computation of its own
+
+def gpt_numbers(vocab, context, layers, d, tokens):
+    """Parameters, forward MACs and exact training FLOPs per token, from GPT-2's layout written out."""
+    block = (d * 3 * d + 3 * d) + (d * d + d) + (d * 4 * d + 4 * d) + (4 * d * d + d) + 2 * (2 * d)
+    params = vocab * d + context * d + layers * block + 2 * d
+    per_layer = tokens * d * 3 * d + tokens * d * d + 2 * tokens * d * 4 * d + 2 * tokens * tokens * d
+    macs = layers * per_layer + tokens * d * vocab
+    return params, macs, 3 * 2 * macs // tokens
+
+
+def test_gpt_prints_gpt2_small_at_its_whole_context(capsys):
+    code, out, err = run(capsys, "gpt")
+    params, macs, per_token = gpt_numbers(50257, 1024, 12, 768, 1024)
+    assert code == 0 and err == ""
+    assert (params, macs, per_token) == (124_439_808, 145_824_153_600, 854_438_400)
+    assert f"parameters: {params:,} (output layer tied to the token embedding)" in out
+    assert f"12 blocks           {12 * 7_087_872:,}   7,087,872 each" in out
+    assert f"forward pass over 1,024 tokens: {macs:,} MACs, {2 * macs:,} FLOPs" in out
+    assert f"6N = {6 * params:,}; exact {per_token:,} (x 1.144)" in out
+    kv = 2 * 12 * 1024 * 768 * 4
+    assert f"KV cache for 1,024 tokens, batch 1, 4 B per value: {kv:,} B (75.5 MB, 72.0 MiB)" in out
+
+
+@pytest.mark.parametrize("argv, sizes", [
+    (["--preset", "gpt2-medium", "--tokens", "300"], (50257, 1024, 24, 1024, 16, 300)),
+    (["--preset", "gpt2-xl", "--tokens", "1"], (50257, 1024, 48, 1600, 25, 1)),
+    (["--layers", "6", "--d-model", "512", "--heads", "8", "--vocab", "32000", "--context", "512"],
+     (32000, 512, 6, 512, 8, 512)),
+    (["--preset", "gpt2-large", "--layers", "2"], (50257, 1024, 2, 1280, 20, 1024)),
+])
+def test_gpt_json_against_the_layout_written_out(capsys, argv, sizes):
+    vocab, context, layers, d, heads, tokens = sizes
+    code, out, _ = run(capsys, "gpt", *argv, "--train-tokens", "1000003", "--batch", "3", "--bytes-per-value", "2",
+                       "--json")
+    data = json.loads(out)
+    params, macs, per_token = gpt_numbers(vocab, context, layers, d, tokens)
+    assert code == 0
+    assert {key: data["config"][key] for key in ("vocab_size", "context", "n_layers", "d_model", "n_heads")} == \
+        dict(vocab_size=vocab, context=context, n_layers=layers, d_model=d, n_heads=heads)
+    assert data["config"]["head_dim"] * heads == d
+    assert data["params"]["total"] == params and data["params"]["head"] == 0
+    assert data["forward"]["macs"] == macs and data["forward"]["flops"] == 2 * macs
+    assert data["forward"]["macs_by_term"]["attention scores and mix"] == 2 * layers * tokens ** 2 * d
+    flops = data["training_flops"]
+    assert flops["rule_of_thumb"] == 6 * params * 1000003 and flops["per_token_rule_of_thumb"] == 6 * params
+    assert flops["exact"] == per_token * 1000003 and flops["per_token_exact"] == per_token
+    assert data["kv_cache"]["bytes"] == 2 * layers * tokens * d * 3 * 2
+    assert "training_memory" not in data
+
+
+def test_gpt_training_flops_with_checkpointing_add_one_forward_of_the_blocks(capsys):
+    _, out, _ = run(capsys, "gpt", "--train-tokens", "1024", "--train", "sgd", "--checkpoint", "--json",
+                    "--layers", "2", "--d-model", "64", "--heads", "4", "--context", "32", "--vocab", "100")
+    flops = json.loads(out)["training_flops"]
+    params, macs, per_token = gpt_numbers(100, 32, 2, 64, 32)
+    blocks_per_token = (macs - 32 * 64 * 100) // 32
+    assert flops["checkpointing"] is True and flops["rule_of_thumb"] == 8 * params * 1024
+    assert flops["exact"] == (per_token + 2 * blocks_per_token) * 1024
+
+
+@pytest.mark.parametrize("checkpointed", [False, True])
+def test_gpt_train_reports_training_memory_of_the_gpt_on_the_meta_device(capsys, checkpointed):
+    argv = ["gpt", "--layers", "3", "--tokens", "128", "--batch", "2", "--train", "adam"]
+    code, out, _ = run(capsys, *argv, *(["--checkpoint"] if checkpointed else []), "--json")
+    with torch.device("meta"):
+        model = GPT(50257, 1024, 3, 768, 12)
+    expected = training_memory(model, (2, 128), "adam", dtype=torch.long, checkpoint=(Block,) if checkpointed else ())
+    memory = json.loads(out)["training_memory"]
+    assert code == 0 and memory["checkpoint"] is checkpointed
+    assert memory["params"] == 4 * gpt_numbers(50257, 1024, 3, 768, 128)[0] and memory["optimizer_state"] == \
+        2 * memory["params"]
+    assert (memory["activations"], memory["recomputed_activations"], memory["total"]) == \
+        (expected.activations, expected.recomputed_activations, expected.total)
+    assert (memory["recompute_macs"] > 0) is checkpointed
+    _, text, _ = run(capsys, *argv, *(["--checkpoint"] if checkpointed else []))
+    assert f"step at batch 2 of 128 tokens (4 B per float value{', every block checkpointed' * checkpointed}):" \
+        in text
+    assert f"total              {expected.total:,} B" in text
+    assert ("checkpointing: 3 calls keep only their inputs" in text) is checkpointed
+
+
+def test_gpt_train_with_the_course_gpt(capsys):
+    code, out, _ = run(capsys, "gpt", "--layers", "2", "--tokens", "64", "--train", "momentum", "--checkpoint",
+                       "--json")
+    memory = json.loads(out)["training_memory"]
+    params = gpt_numbers(50257, 1024, 2, 768, 64)[0]
+    assert code == 0 and memory["params"] == memory["gradients"] == memory["optimizer_state"] == 4 * params
+    # each of the 2 blocks keeps its input (64 x 768 floats), and so does the final LayerNorm
+    assert memory["activations"] - memory["recomputed_activations"] >= 3 * 64 * 768 * 4
+
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--tokens", "2048"], "--tokens 2048 is more than the context 1024"),
+    (["--tokens", "0"], "--tokens must be at least 1, got 0"),
+    (["--heads", "5"], "d_model 768 must be divisible by n_heads 5"),
+    (["--layers", "-2"], "--layers must be at least 1, got -2"),
+    (["--batch", "0"], "--batch must be at least 1"),
+    (["--bytes-per-value", "0"], "--bytes-per-value must be at least 1"),
+    (["--train-tokens", "0"], "--train-tokens must be at least 1"),
+    (["--checkpoint"], "--checkpoint needs --train"),
+    (["--preset", "gpt3"], "argument --preset: invalid choice: 'gpt3'"),
+    (["--train", "lion"], "argument --train: invalid choice: 'lion'"),
+    (["--d-model", "wide"], "argument --d-model: invalid int value: 'wide'"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_gpt_errors_are_one_line_with_exit_code_2(capsys, argv, message):
+    code, out, err = run(capsys, "gpt", *argv)
+    assert code == 2 and out == ""
+    assert err.startswith("dlcourse-calc gpt: error: ") and err.count("\n") == 1
+    assert message in err
+
+
+def test_gpt_help_shows_worked_examples(capsys):
+    code, out, _ = run(capsys, "gpt", "--help")
+    assert code == 0 and "dlcourse-calc gpt --preset gpt2-xl --tokens 256" in out and "--checkpoint" in out
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "dlcourse-calc gpt --preset gpt2 --tokens 1024" in out
+
+
+def test_readme_shows_the_real_output_of_dlcourse_calc_gpt(capsys):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    command = "$ dlcourse-calc gpt --preset gpt2 --tokens 1024 --bytes-per-value 2\n"
+    shown = readme.split(command, 1)[1].split("```", 1)[0]
+    _, out, _ = run(capsys, *command.split()[2:])
+    assert shown == out

@@ -1,11 +1,17 @@
 """training_memory and max_batch_size: saved activations against real CPU forward passes, the rest by hand."""
 
+import contextlib
 import resource
 
 import pytest
 import torch
 from torch import nn
 from torch.autograd.graph import saved_tensors_hooks
+from torch.multiprocessing.reductions import StorageWeakRef
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
+from torch.utils.checkpoint import checkpoint
+from torch.utils.flop_counter import FlopCounterMode
 
 from dlcourse.calc import TrainingMemory, max_batch_size, training_memory
 from dlcourse.calc.cli import main
@@ -247,3 +253,219 @@ def test_gpt2_xl_sized_model_on_the_meta_device_allocates_nothing():
     # every block saves at least its softmax output and its dropout mask: 25 x 1024 x 1024 floats each
     assert memory.activations > layers * 2 * 25 * context * context * 4
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 500_000
+
+
+# Activation checkpointing: what torch.utils.checkpoint (use_reentrant=False) really keeps, measured by following
+# every storage an operator creates with a weak reference and asking which are still alive.
+
+class StorageTracker(TorchDispatchMode):
+    """Records every storage an operator returns, weakly; ``alive_bytes`` sums those still alive."""
+
+    def __init__(self):
+        super().__init__()
+        self.created = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for value in tree_leaves(out):
+            if isinstance(value, torch.Tensor):
+                storage = value.untyped_storage()
+                self.created.append((StorageWeakRef(storage), storage._cdata, storage.nbytes()))
+        return out
+
+    def alive_bytes(self, leave_out=()):
+        alive = {key: nbytes for ref, key, nbytes in self.created if not ref.expired() and key not in leave_out}
+        return sum(alive.values())
+
+
+class RecomputeTracker(StorageTracker):
+    """checkpoint's recompute context: the storages a recomputation makes.  Those still alive at the next operator
+    of the backward pass (checkpoint stops a recomputation by raising an exception, and what the exception's way
+    out held is gone by then) are the tensors it saved again for the backward pass."""
+
+    finished = []
+
+    def __init__(self, leave_out):
+        super().__init__()
+        self.leave_out = leave_out
+
+    def __exit__(self, *exc):
+        RecomputeTracker.finished.append(self)
+        return super().__exit__(*exc)
+
+
+class AfterRecomputation(TorchDispatchMode):
+    """Around the backward pass: at the first operator after a recomputation, the bytes it saved again."""
+
+    def __init__(self):
+        super().__init__()
+        self.recomputed = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        while RecomputeTracker.finished:
+            tracker = RecomputeTracker.finished.pop()
+            self.recomputed.append(tracker.alive_bytes(tracker.leave_out))
+        return func(*args, **(kwargs or {}))
+
+
+def checkpointed_run(module, kinds, make_input):
+    """A real CPU forward with every call of a module of ``kinds`` checkpointed, then the backward pass:
+    (bytes kept after the forward, bytes saved again by each recomputation, MACs of the backward pass)."""
+    module.train()
+    params = {p.untyped_storage()._cdata for p in module.parameters()}
+
+    def checkpointed(forward):
+        def run(*args, **kwargs):
+            # a recomputation saves its inputs again (detached: the same storage), which exist already
+            inputs = {t.untyped_storage()._cdata for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)}
+            return checkpoint(forward, *args, use_reentrant=False, **kwargs,
+                              context_fn=lambda: (contextlib.nullcontext(), RecomputeTracker(params | inputs)))
+        return run
+
+    for sub in module.modules():
+        if isinstance(sub, kinds):
+            sub.forward = checkpointed(sub.forward)
+    with StorageTracker() as tracker:
+        inputs = make_input()
+        output = module(inputs)
+    del inputs
+    kept = tracker.alive_bytes(params | {output.untyped_storage()._cdata})
+    loss = output.sum()
+    with FlopCounterMode(display=False) as backward, AfterRecomputation() as watcher:
+        loss.backward()
+    assert not RecomputeTracker.finished
+    return kept, watcher.recomputed, backward.get_total_flops() // 2
+
+
+class MLPBlock(nn.Module):
+    def __init__(self, width=16):
+        super().__init__()
+        self.norm, self.up, self.down = nn.LayerNorm(width), nn.Linear(width, 4 * width), nn.Linear(4 * width, width)
+
+    def forward(self, x):
+        return x + self.down(torch.relu(self.up(self.norm(x))))
+
+
+class Doubling(nn.Module):
+    def forward(self, x):
+        return x * 2  # saves nothing: a checkpoint around it keeps nothing either
+
+
+class ResidualMLP(nn.Module):
+    def __init__(self, layers=3, width=16):
+        super().__init__()
+        self.blocks = nn.Sequential(*[MLPBlock(width) for _ in range(layers)], Doubling())
+        self.head = nn.Linear(width, 5)
+
+    def forward(self, x):
+        return self.head(self.blocks(x))
+
+
+class SmallGPT(nn.Module):
+    """Token and position embeddings, pre-LN encoder layers under a causal mask (made in the forward), a tied
+    output layer; dropout 0.1, so that the CPU runs attention's math path as training_memory counts it."""
+
+    def __init__(self, vocabulary=50, context=12, layers=2, width=16, heads=4):
+        super().__init__()
+        self.tokens, self.positions = nn.Embedding(vocabulary, width), nn.Embedding(context, width)
+        self.blocks = nn.ModuleList(nn.TransformerEncoderLayer(width, heads, 4 * width, activation="gelu",
+                                                               batch_first=True, norm_first=True)
+                                    for _ in range(layers))
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, vocabulary, bias=False)
+        self.head.weight = self.tokens.weight
+
+    def forward(self, ids):
+        length = ids.shape[1]
+        x = self.tokens(ids) + self.positions(torch.arange(length, device=ids.device))
+        mask = nn.Transformer.generate_square_subsequent_mask(length, device=ids.device)
+        for block in self.blocks:
+            x = block(x, src_mask=mask, is_causal=True)
+        return self.head(self.norm(x))
+
+
+CHECKPOINT_CASES = {
+    "residual MLP": (ResidualMLP, (MLPBlock, Doubling), torch.float32, (4, 7, 16),
+                     lambda: randn(4, 7, 16)),
+    "small GPT": (SmallGPT, (nn.TransformerEncoderLayer,), torch.long, (3, 12),
+                  lambda: torch.randint(0, 50, (3, 12), generator=torch.Generator().manual_seed(0))),
+}
+
+
+@pytest.mark.parametrize("name", list(CHECKPOINT_CASES))
+def test_checkpointing_counts_what_torch_utils_checkpoint_keeps_and_recomputes(name):
+    build, kinds, dtype, size, make_input = CHECKPOINT_CASES[name]
+    torch.manual_seed(0)
+    module = build()
+    plain = training_memory(module, size, dtype=dtype)
+    memory = training_memory(module, size, dtype=dtype, checkpoint=kinds)
+    # the storage tracker itself, first without checkpointing: it sees what saved_tensors_hooks see
+    with StorageTracker() as tracker:
+        inputs = make_input()
+        output = module.train()(inputs)
+    del inputs
+    params = {p.untyped_storage()._cdata for p in module.parameters()}
+    assert tracker.alive_bytes(params | {output.untyped_storage()._cdata}) == plain.activations
+    with torch.device("meta"):
+        twin = build()  # the same model on the meta device: FlopCounterMode's MACs of a plain backward pass
+    twin.train()
+    twin_input = torch.empty(size, dtype=dtype, device="meta")
+    loss = twin(twin_input).sum()
+    with FlopCounterMode(display=False) as plain_backward:
+        loss.backward()
+    kept, recomputed, backward_macs = checkpointed_run(module, kinds, make_input)
+    assert kept == memory.activations - memory.recomputed_activations < plain.activations
+    assert max(recomputed) == memory.recomputed_activations
+    if name == "small GPT":  # the CPU's attention kernels are not all in FlopCounterMode: compare on meta
+        backward_macs = checkpointed_run(twin, kinds, lambda: twin_input)[2]
+    assert backward_macs - plain_backward.get_total_flops() // 2 == memory.recompute_macs
+    assert memory.total == plain.total - plain.activations + memory.activations
+
+
+def test_checkpointing_the_residual_mlp_by_hand():
+    memory = training_memory(ResidualMLP(), (4, 7, 16), checkpoint=(MLPBlock, Doubling))
+    values = 4 * 7  # positions; 16 features, 64 hidden
+    # kept: the 3 blocks' inputs and the head's input (Doubling saves nothing, so its input is not kept for it)
+    kept = 4 * (3 * values * 16 + values * 16)
+    # one block recomputed: LayerNorm's mean and 1/std, its output, the ReLU's output (its input is kept already)
+    again = 4 * (2 * values + values * 16 + values * 64)
+    assert (memory.activations, memory.recomputed_activations) == (kept + again, again)
+    # each recomputation stops once the ReLU output that ``down`` needs is saved again: only ``up`` is redone
+    assert memory.recompute_macs == 3 * values * 16 * 64 and memory.checkpointed_calls == 4
+    assert "checkpointing: 4 calls keep only their inputs; the backward pass recomputes 86,016 MACs" in str(memory)
+
+
+def test_checkpointing_a_gpt2_sized_model_on_the_meta_device():
+    with torch.device("meta"):
+        model = SmallGPT(50257, 1024, 12, 768, 12)
+    plain = training_memory(model, (1, 1024), "adam", dtype=torch.long)
+    memory = training_memory(model, (1, 1024), "adam", dtype=torch.long, checkpoint=(nn.TransformerEncoderLayer,))
+    assert memory.params == plain.params == 4 * 124_439_808 and memory.checkpointed_calls == 12
+    assert memory.activations < plain.activations / 4
+    # every block keeps its input, 1024 x 768 floats; one more is the final LayerNorm's input (the 12th output)
+    assert memory.activations - memory.recomputed_activations >= 13 * 1024 * 768 * 4
+
+
+def test_max_batch_size_with_checkpointing():
+    module = ResidualMLP()
+    plain = max_batch_size(module, (7, 16), 10 ** 6)
+    answer = max_batch_size(module, (7, 16), 10 ** 6, checkpoint=(MLPBlock,))
+    assert answer > plain
+    assert training_memory(module, (answer, 7, 16), checkpoint=(MLPBlock,)).total <= 10 ** 6
+    assert training_memory(module, (answer + 1, 7, 16), checkpoint=(MLPBlock,)).total > 10 ** 6
+
+
+@pytest.mark.parametrize("checkpoint_argument, message", [
+    ("MLPBlock", "checkpoint must be a tuple of torch.nn.Module classes"),
+    ((int,), "checkpoint must be a tuple of torch.nn.Module classes"),
+    ((nn.Conv2d,), "checkpoint=(Conv2d) matched no module that runs in the forward pass of ResidualMLP"),
+])
+def test_checkpoint_errors_say_what_was_expected(checkpoint_argument, message):
+    with pytest.raises(ValueError) as error:
+        training_memory(ResidualMLP(), (2, 16), checkpoint=checkpoint_argument)
+    assert message in str(error.value)
+
+
+def test_one_class_alone_is_a_checkpoint_tuple():
+    assert training_memory(ResidualMLP(), (2, 16), checkpoint=MLPBlock) == \
+        training_memory(ResidualMLP(), (2, 16), checkpoint=(MLPBlock,))

@@ -16,6 +16,7 @@ Write a network as a list of layers, per sample, without the batch::
     ((48, 30, 30), 176981106, 275500544)
 
 or summarize any ``torch.nn.Module`` (batch included) with ``summarize``.
+GPT-2-style language models in closed form (parameters, forward MACs, 6ND, KV cache): ``transformers``.
 
 Conventions:
 
@@ -60,6 +61,17 @@ from dlcourse.calc.report import Row, Summary
 from dlcourse.calc.sizes import conv_output_size
 from dlcourse.calc.summarize import group_rows, summarize
 from dlcourse.calc.training_memory import TrainingMemory, max_batch_size, training_memory
+from dlcourse.calc.transformers import (
+    GPT2_PRESETS,
+    GPTConfig,
+    GPTParams,
+    gpt_forward_macs,
+    gpt_forward_macs_by_term,
+    gpt_params,
+    gpt_training_flops,
+    kv_cache_bytes,
+    training_flops,
+)
 
 __all__ = [
     "AvgPool2d", "BatchNorm2d", "Conv2d", "Dropout", "Flatten", "GRU", "GlobalAvgPool2d",
@@ -67,4 +79,6 @@ __all__ = [
     "RNN", "ReLU", "Row", "Sigmoid", "Softmax", "Summary", "Tanh", "TrainingCost",
     "augmented_count", "conv_output_size", "softmax", "softmax_cross_entropy_grad",
     "group_rows", "summarize", "training_cost", "TrainingMemory", "max_batch_size", "training_memory",
+    "GPT2_PRESETS", "GPTConfig", "GPTParams", "gpt_forward_macs", "gpt_forward_macs_by_term", "gpt_params",
+    "gpt_training_flops", "kv_cache_bytes", "training_flops",
 ]

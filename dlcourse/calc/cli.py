@@ -1,5 +1,6 @@
 """``dlcourse-calc``: shapes, parameters, MACs and memory of a network typed on the command line.
 
+``dlcourse-calc gpt`` does the same for a GPT-2-style language model (``calc.transformers``).
 Whatever goes wrong is said the package's one way (``dlcourse.command_line``).
 """
 
@@ -9,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from dlcourse.calc.network import Network
@@ -16,7 +18,21 @@ from dlcourse.calc.report import batch_totals, format_table
 from dlcourse.calc.sizes import conv_output_size
 from dlcourse.calc.spec import SpecError, parse_layer, parse_shape, parse_size
 from dlcourse.calc.torch_network import to_torch
-from dlcourse.calc.training_memory import OPTIMIZER_STATE_BUFFERS, format_training_memory, training_memory
+from dlcourse.calc.training_memory import (
+    OPTIMIZER_STATE_BUFFERS,
+    TrainingMemory,
+    format_training_memory,
+    training_memory,
+)
+from dlcourse.calc.transformers import (
+    GPT2_PRESETS,
+    GPTConfig,
+    gpt_forward_macs_by_term,
+    gpt_params,
+    gpt_training_flops,
+    kv_cache_bytes,
+    training_flops,
+)
 from dlcourse.command_line import CommandLine
 
 EXAMPLES = """\
@@ -32,12 +48,33 @@ examples:
     dlcourse-calc --input 3x128x128 --batch 64 --train adam "conv 16 k7 p1 relu" ...
   one output size (size, then kN sN pN dN, and ceil for PyTorch's ceil_mode):
     dlcourse-calc size 57 k2 s2 p2          -> 30
+  a GPT-2-style language model: parameters, forward MACs, training FLOPs, KV cache (see gpt --help):
+    dlcourse-calc gpt --preset gpt2 --tokens 1024
 
 layers: conv N kK [sS] [pP] [dD] [gG] [nobias] [relu|tanh|sigmoid|softmax]
         maxpool K [sS] [pP] [ceil] | avgpool K ... | gap | flatten
         fc N [nobias] [activation] | bn | dropout [P] | relu | tanh | sigmoid | softmax
         rnn|lstm|gru H [lL] [bi] [nobias] | mha E [hH]
 sizes may be KxK pairs: k3x5. MACs exclude bias additions; FLOPs = 2 x MACs.
+"""
+
+
+GPT_EXAMPLES = """\
+examples:
+  GPT-2 small over its whole context of 1,024 tokens:
+    dlcourse-calc gpt
+  GPT-2 XL over 256 tokens; the KV cache of 8 sequences in float16:
+    dlcourse-calc gpt --preset gpt2-xl --tokens 256 --batch 8 --bytes-per-value 2
+  sizes of your own (what is not given comes from --preset, gpt2 by default):
+    dlcourse-calc gpt --layers 6 --d-model 512 --heads 8 --vocab 32000 --context 512
+  training on 9 billion tokens (6ND and the exact count), and the memory of one Adam step
+  at batch 8 with every block checkpointed:
+    dlcourse-calc gpt --train-tokens 9000000000 --train adam --checkpoint --batch 8
+
+GPT-2's layout: learned token and position embeddings, pre-LN blocks (fused QKV and output
+projections, MLP d -> 4d -> d, all with biases), a final LayerNorm, the output layer tied to
+the token embedding. MACs count matrix products only (no biases, norms or softmax), attention's
+T x T products in full; FLOPs = 2 x MACs.
 """
 
 
@@ -54,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args and args[0] == "size":
             print(_one_size(args[1:]))
             return 0
+        if args and args[0] == "gpt":
+            return _gpt(args[1:])
         return _table(parser, args)
     except (UsageError, SpecError, ValueError) as error:
         parser.error(str(error))
@@ -152,3 +191,171 @@ def _one_size(words: list[str]) -> int:
                          "e.g. size 57 k2 s2 p2)") from None
     size = options.pop("size")
     return conv_output_size(size, **options)
+
+
+_GPT_SIZES = (("--vocab", "vocab_size", "vocabulary size V"), ("--context", "context", "context length (positions)"),
+              ("--layers", "n_layers", "number of blocks L"), ("--d-model", "d_model", "model width d"),
+              ("--heads", "n_heads", "attention heads"))
+
+
+def _gpt_parser() -> CommandLine:
+    parser = CommandLine(
+        prog="dlcourse-calc gpt",
+        description="Parameters, forward MACs, training FLOPs, KV cache and training memory of a GPT-2-style "
+                    "language model.",
+        epilog=GPT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--preset", choices=list(GPT2_PRESETS), default="gpt2",
+                        help="GPT-2's published sizes (default gpt2, the small one)")
+    for option, field, meaning in _GPT_SIZES:
+        parser.add_argument(option, type=int, dest=field, help=f"{meaning}, instead of the preset's")
+    parser.add_argument("--tokens", type=int, help="tokens in the sequence T (default: the whole context)")
+    parser.add_argument("--train-tokens", type=int, help="also the training FLOPs for this many tokens D")
+    parser.add_argument("--batch", type=int, default=1, help="sequences in the KV cache and in a training step")
+    parser.add_argument("--bytes-per-value", type=int, default=4, help="bytes per stored value (float32: 4)")
+    parser.add_argument("--train", choices=list(OPTIMIZER_STATE_BUFFERS),
+                        help="also the memory of one training step at --batch with this optimiser, from the "
+                             "course's GPT (dlcourse.models.transformer) built on the meta device")
+    parser.add_argument("--checkpoint", action="store_true",
+                        help="with --train: checkpoint every block (and count its recomputation)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    return parser
+
+
+def _gpt(argv: list[str]) -> int:
+    """``dlcourse-calc gpt ...``: the closed forms of ``calc.transformers``, and ``training_memory`` with --train."""
+    parser = _gpt_parser()
+    options = parser.parse_args(argv)
+    try:
+        return _gpt_report(parser, options)
+    except ValueError as error:  # UsageError included
+        parser.error(str(error))
+
+
+def _gpt_report(parser: CommandLine, options: argparse.Namespace) -> int:
+    preset = asdict(GPT2_PRESETS[options.preset])
+    sizes = {field: preset[field] if getattr(options, field) is None else getattr(options, field)
+             for field in preset}
+    custom = sizes != preset
+    for option, value in (("--batch", options.batch), ("--bytes-per-value", options.bytes_per_value),
+                          ("--tokens", options.tokens), ("--train-tokens", options.train_tokens),
+                          *((option, sizes[field]) for option, field, _ in _GPT_SIZES)):
+        if value is not None and value < 1:
+            raise UsageError(f"{option} must be at least 1, got {value}")
+    config = GPTConfig(**sizes)
+    tokens = config.context if options.tokens is None else options.tokens
+    if tokens > config.context:
+        raise UsageError(f"--tokens {tokens} is more than the context {config.context}: the model has one learned "
+                         "position per token (give --context to change it)")
+    if options.checkpoint and not options.train:
+        raise UsageError("--checkpoint needs --train (it changes the memory of a training step)")
+    memory = None
+    if options.train:
+        model, block = _course_gpt(config)
+        checkpoint = (block,) if options.checkpoint else ()
+        memory = training_memory(model, (options.batch, tokens), options.train, dtype=_long(),
+                                 bytes_per_value=options.bytes_per_value, checkpoint=checkpoint)
+    report = _gpt_numbers(config, options, tokens, memory)
+    report["config"]["preset"] = f"{options.preset} with changed sizes" if custom else options.preset
+    print(json.dumps(report, indent=2) if options.json else _gpt_text(report, memory))
+    return 0
+
+
+def _gpt_numbers(config: GPTConfig, options: argparse.Namespace, tokens: int,
+                 memory: TrainingMemory | None) -> dict[str, Any]:
+    params = gpt_params(config)
+    terms = gpt_forward_macs_by_term(config, tokens)
+    macs = sum(terms.values())
+    checkpointing = bool(options.checkpoint)
+    report: dict[str, Any] = {
+        "config": {**asdict(config), "head_dim": config.head_dim, "tied": True},
+        "params": {"total": params.total, "token_embedding": params.token_embedding,
+                   "position_embedding": params.position_embedding, "per_block": params.per_block,
+                   "attention_per_block": params.attention, "mlp_per_block": params.mlp,
+                   "norms_per_block": params.norms, "blocks": params.blocks, "final_norm": params.final_norm,
+                   "head": params.head},
+        "forward": {"tokens": tokens, "macs": macs, "flops": 2 * macs, "macs_by_term": terms},
+        "training_flops": {"tokens_per_sequence": tokens, "checkpointing": checkpointing,
+                           "per_token_rule_of_thumb": training_flops(params.total, 1, checkpointing),
+                           "per_token_exact": gpt_training_flops(config, 1, tokens, checkpointing)},
+        "kv_cache": {"tokens": tokens, "batch": options.batch, "bytes_per_value": options.bytes_per_value,
+                     "bytes": kv_cache_bytes(config.n_layers, config.d_model, tokens, options.batch,
+                                             options.bytes_per_value)},
+    }
+    if options.train_tokens is not None:
+        report["training_flops"].update(
+            train_tokens=options.train_tokens,
+            rule_of_thumb=training_flops(params.total, options.train_tokens, checkpointing),
+            exact=gpt_training_flops(config, options.train_tokens, tokens, checkpointing))
+    if memory is not None:
+        report["training_memory"] = {
+            "optimizer": memory.optimizer, "batch_size": options.batch, "tokens": tokens,
+            "checkpoint": checkpointing, "params": memory.params, "gradients": memory.gradients,
+            "optimizer_state": memory.optimizer_state, "activations": memory.activations,
+            "recomputed_activations": memory.recomputed_activations, "recompute_macs": memory.recompute_macs,
+            "total": memory.total}
+    return report
+
+
+def _gpt_text(report: dict[str, Any], memory: TrainingMemory | None) -> str:
+    config, params, forward = report["config"], report["params"], report["forward"]
+    flops, cache = report["training_flops"], report["kv_cache"]
+    layers, tokens = config["n_layers"], forward["tokens"]
+    lines = [f"GPT-2 layout ({config['preset']}): vocabulary {config['vocab_size']:,}, context "
+             f"{config['context']:,}, {layers} layers, d_model {config['d_model']:,}, {config['n_heads']} heads "
+             f"of {config['head_dim']}",
+             f"parameters: {params['total']:,} (output layer tied to the token embedding)"]
+    parts = [("token embedding", params["token_embedding"], "V x d"),
+             ("position embedding", params["position_embedding"], "context x d"),
+             (f"{layers} blocks", params["blocks"],
+              f"{params['per_block']:,} each: attention {params['attention_per_block']:,} + MLP "
+              f"{params['mlp_per_block']:,} + 2 LayerNorms {params['norms_per_block']:,}"),
+             ("final LayerNorm", params["final_norm"], "")]
+    lines += _aligned(parts)
+    lines.append(f"forward pass over {tokens:,} tokens: {forward['macs']:,} MACs, {forward['flops']:,} FLOPs "
+                 "(= 2 x MACs)")
+    formulas = {"attention projections": "4Td^2 per layer", "MLP": "8Td^2 per layer",
+                "attention scores and mix": "2T^2d per layer (QK^T, AV; not halved by the causal mask)",
+                "output layer": "TVd"}
+    lines += _aligned([(name, value, formulas[name]) for name, value in forward["macs_by_term"].items()])
+    rule, exact = flops["per_token_rule_of_thumb"], flops["per_token_exact"]
+    name = "8N" if flops["checkpointing"] else "6N"
+    checkpointed = ", blocks checkpointed" if flops["checkpointing"] else ""
+    lines.append(f"training FLOPs per token ({tokens:,} a sequence{checkpointed}): {name} = {rule:,}; "
+                 f"exact {exact:,} (x {exact / rule:.3f})")
+    if "train_tokens" in flops:
+        lines.append(f"training on {flops['train_tokens']:,} tokens: {name}D = {flops['rule_of_thumb']:,} FLOPs; "
+                     f"exact {flops['exact']:,} FLOPs")
+    size = cache["bytes"]
+    lines.append(f"KV cache for {tokens:,} tokens, batch {cache['batch']}, {cache['bytes_per_value']} B per value: "
+                 f"{size:,} B ({size / 10 ** 6:,.1f} MB, {size / 2 ** 20:,.1f} MiB)")
+    if memory is not None:
+        train = report["training_memory"]
+        where = (f"step at batch {train['batch_size']} of {tokens:,} tokens "
+                 f"({cache['bytes_per_value']} B per float value")
+        where += ", every block checkpointed):" if train["checkpoint"] else "):"
+        lines.append(format_training_memory(memory).replace("step:", where, 1))
+    return "\n".join(lines)
+
+
+def _aligned(parts: list[tuple[str, int, str]]) -> list[str]:
+    name_width = max(len(name) for name, _, _ in parts)
+    width = max(len(f"{value:,}") for _, value, _ in parts)
+    return [f"  {name:<{name_width}}  {value:>{width},}   {note}".rstrip() for name, value, note in parts]
+
+
+def _course_gpt(config: GPTConfig) -> tuple[Any, type]:
+    """The course's GPT with these sizes on the meta device, and the class of its blocks."""
+    import torch  # noqa: PLC0415 (torch models load only for --train)
+
+    from dlcourse.models.transformer import GPT, Block  # noqa: PLC0415
+
+    with torch.device("meta"):
+        return GPT(config.vocab_size, config.context, config.n_layers, config.d_model, config.n_heads), Block
+
+
+def _long() -> Any:
+    import torch  # noqa: PLC0415
+
+    return torch.long

@@ -97,7 +97,7 @@ NO_MAC_OPS = frozenset(
     _adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool2d adaptive_max_pool3d
     native_batch_norm _native_batch_norm_legit _native_batch_norm_legit_no_training
     _native_batch_norm_legit_functional native_layer_norm native_group_norm
-    embedding upsample_nearest1d upsample_nearest2d upsample_nearest3d
+    any all embedding upsample_nearest1d upsample_nearest2d upsample_nearest3d
     upsample_bilinear2d upsample_linear1d upsample_bicubic2d constant_pad_nd
     reflection_pad1d reflection_pad2d replication_pad1d replication_pad2d
     bernoulli bernoulli_ native_dropout rand rand_like randn randn_like pixel_shuffle

@@ -38,8 +38,9 @@ InputSize = Sequence[int] | Sequence[Sequence[int]]
 
 
 @dataclass
-class _Call:
-    """One module call in progress."""
+class ModuleCall:
+    """One module call in progress: its name, the module, its input tensors, and the MACs (and operators
+    without a MAC rule) charged to it so far."""
 
     name: str
     module: nn.Module
@@ -51,7 +52,7 @@ class _Call:
 class MacCounter(TorchDispatchMode):
     """Charges each operator's MACs to the innermost running module."""
 
-    def __init__(self, stack: list[_Call]) -> None:
+    def __init__(self, stack: list[ModuleCall]) -> None:
         super().__init__()
         self.stack = stack
 
@@ -102,7 +103,7 @@ def summarize(
     sizes = check_sizes(input_size)
     inputs = [torch.empty(size, dtype=dtype, device="meta") for size in sizes]
     model = meta_copy(module)
-    calls: list[_Call] = []
+    calls: list[ModuleCall] = []
     rows: list[Row] = []
     claimed: set[int] = set()
     seen: dict[str, tuple[str, Any]] = {}
@@ -111,7 +112,7 @@ def summarize(
         names.setdefault(sub, name)
 
     def before(sub: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        calls.append(_Call(names.get(sub, ""), sub, list(_tensors((args, kwargs)))))
+        calls.append(ModuleCall(names.get(sub, ""), sub, list(tensors_in((args, kwargs)))))
 
     def after(sub: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
         call = calls.pop()
@@ -226,7 +227,8 @@ def refuse_torchscript(module: nn.Module) -> None:
                              "it was scripted or traced from")
 
 
-def explain_failure(error: BaseException, module: nn.Module, calls: list[_Call], sizes: list[tuple[int, ...]]) -> str:
+def explain_failure(error: BaseException, module: nn.Module, calls: list[ModuleCall],
+                    sizes: list[tuple[int, ...]]) -> str:
     """A message that says which module failed, why, and what to do."""
     shapes = ", ".join(str(tuple(size)) for size in sizes)
     where = (f"its module {calls[-1].name!r} ({type(calls[-1].module).__name__})" if calls and calls[-1].name
@@ -244,10 +246,10 @@ def explain_failure(error: BaseException, module: nn.Module, calls: list[_Call],
     return f"{type(module).__name__} cannot run on input of size {shapes} (batch dimension first): {text}"
 
 
-def _row(call: _Call, output: Any, params: int, is_leaf: bool) -> Row:
+def _row(call: ModuleCall, output: Any, params: int, is_leaf: bool) -> Row:
     kind = type(call.module).__name__
     name = f"{call.name} ({kind})" if call.name else kind
-    first = next(_tensors(output), None)
+    first = next(tensors_in(output), None)
     shape = tuple(first.shape) if first is not None else ()
     stored = 0
     if is_leaf and first is not None and not _aliases(first, call.inputs):
@@ -272,15 +274,20 @@ def _aliases(tensor: torch.Tensor, inputs: Sequence[torch.Tensor]) -> bool:
     return False
 
 
-def _tensors(value: Any) -> Iterator[torch.Tensor]:
+def tensors_in(value: Any) -> Iterator[torch.Tensor]:
+    """Every tensor in ``value``: a tensor, or lists, tuples and dicts of them, nested; in order.
+
+    >>> [t.item() for t in tensors_in((torch.tensor(1), [torch.tensor(2)], {"a": torch.tensor(3)}, "x"))]
+    [1, 2, 3]
+    """
     if isinstance(value, torch.Tensor):
         yield value
     elif isinstance(value, (list, tuple)):
         for item in value:
-            yield from _tensors(item)
+            yield from tensors_in(item)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _tensors(item)
+            yield from tensors_in(item)
 
 
 def check_sizes(input_size: InputSize) -> list[tuple[int, ...]]:
