@@ -37,7 +37,7 @@ def test_every_data_file_is_read_by_a_loader_and_every_file_read_is_there():
 
 def test_the_written_answers_are_prose_and_the_code_is_in_python_files():
     written = sorted(path for path in READ if path.suffix == ".md")
-    assert len(written) == 5 and all(re.fullmatch(r"q\d+_answer", path.stem) for path in written)
+    assert len(written) == 6 and all(re.fullmatch(r"q\d+_answer", path.stem) for path in written)
     for path in written:  # code stored as .md would escape ruff
         with pytest.raises(SyntaxError):
             ast.parse(path.read_text(encoding="utf-8"))
