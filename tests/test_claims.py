@@ -61,6 +61,16 @@ INVENTORY = {
         ("check", "gives a reasonable result on all three"),
         ("check", "divided it three times"),
     ],
+    "transformers": [
+        ("check", "changing the last tokens changes no earlier prediction"),
+        ("sentence", "ln_early"),
+        ("check", "the pre-LN models end within 25 % of the floor"),
+        ("check", "it writes the same few sentences again and again"),
+        ("check", "after training the pre-LN models write mostly grammatical sentences"),
+        ("check", "Cooling to 0.5 raises the share"),
+        ("check", "heating to 1.5 lowers it"),
+        ("check", "In every model some head looks there more than an even spread would"),
+    ],
     "recurrent": [
         ("check", "It is the start of the sequence that matters, not the distance"),
         ("check", "so their curves have no bend"),
@@ -75,10 +85,10 @@ INVENTORY = {
 #: Functions whose results depend on the machine or on a training run's luck.
 MEASURING = {"matmul_throughput", "memory_bandwidth", "time_it", "train_data_parallel", "run_local",
              "training_error_curves", "scrambled_digits_accuracies", "train_digits_cnn", "compare_optimisers",
-             "alexnet_recipe", "train_sequence_models", "train_reversal"}
+             "alexnet_recipe", "train_sequence_models", "train_reversal", "train_language_model"}
 #: Training runs that take one seed: a chapter must call them with a seed that varies (a loop's variable).
 ONE_SEED = MEASURING & {"training_error_curves", "scrambled_digits_accuracies", "train_digits_cnn",
-                        "alexnet_recipe", "train_sequence_models", "train_reversal"}
+                        "alexnet_recipe", "train_sequence_models", "train_reversal", "train_language_model"}
 
 
 def chapter_parts(text: str):

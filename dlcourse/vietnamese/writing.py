@@ -102,6 +102,16 @@ VIETNAMESE: dict[str, str] = {
     "sequence length T (tokens)": "độ dài chuỗi T (token)",
     "projections $4TE^2$ (slope {})": "các phép chiếu $4TE^2$ (độ dốc {})",
     "scores and sum $2T^2E$ (slope {})": "điểm số và tổng $2T^2E$ (độ dốc {})",
+    # Transformers (book/transformers.md)
+    "training step": "bước huấn luyện",
+    "training loss (nats per character)": "mất mát huấn luyện (nat mỗi ký tự)",
+    "validation loss (nats per character)": "mất mát kiểm định (nat mỗi ký tự)",
+    "pre-LN (median of {} seeds)": "pre-LN (trung vị của {} seed)",
+    "post-LN (median of {} seeds)": "post-LN (trung vị của {} seed)",
+    "entropy of the language": "entropy của ngôn ngữ",
+    "head {}": "đầu {}",
+    "attended character": "ký tự được chú ý",
+    "reading character": "ký tự đang đọc",
     "black: activations forward; red: their gradients backward":
         "đen: kích hoạt khi lan truyền xuôi; đỏ: gradient của chúng khi lan truyền ngược",
     "matrix size n (n x n times n x n)": "kích thước ma trận n (n × n nhân n × n)",
