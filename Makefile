@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book pdf translations translations-check demo test unit lint system-deps bench bench-book clean
+.PHONY: book book-checked pdf translations translations-check demo test unit lint system-deps bench bench-book clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "dlcourse needs Python 3.11 or newer"'
@@ -53,10 +53,23 @@ demo: $(STAMP)
 	$(BIN)/dlcourse-calc --file examples/seed_exam_network.txt --batch 64
 
 # Everything: lint, both editions (cached; built with torch on one thread), the translation check,
-# the PDFs, then unit, property, doctest, CLI, grading and browser tests.
+# the PDFs, and unit, property, doctest, CLI, grading and browser tests.  The book's kernel runs on
+# one thread, so the tests that do not read the built book (all but the `browser` ones) run beside
+# it on the other core; its log is kept in _build/book.log and printed when it ends.  Then the
+# browser tests read the built book.
 test: BOOK_THREADS = 1
-test: $(STAMP) system-deps lint book translations-check pdf
-	$(BIN)/python -m pytest -q
+test: $(STAMP) system-deps lint
+	@mkdir -p _build
+	@$(MAKE) --no-print-directory BOOK_THREADS=1 book-checked > _build/book.log 2>&1 & book=$$!; \
+	$(BIN)/python -m pytest -q -m "not browser"; tests=$$?; \
+	wait $$book; built=$$?; \
+	echo "--- make book translations-check pdf (_build/book.log) ---"; cat _build/book.log; \
+	echo "--- exit status: tests $$tests, book $$built ---"; \
+	test $$tests -eq 0 && test $$built -eq 0
+	$(BIN)/python -m pytest -q -m browser
+
+# The book, its translation check and its PDFs, one after the other (what `make test` builds).
+book-checked: book translations-check pdf
 
 # The fast loop while working: unit, property, doctest and CLI tests, no book build, no browser,
 # no notebooks graded in the sandbox (pytest markers `browser` and `slow`; see tests/conftest.py).
