@@ -200,3 +200,16 @@ def test_sentence_draws_from_the_word_lists():
     words = [lesson.sentence(rng).split() for _ in range(200)]
     assert {w[0] for w in words} == {"a", "one", "the", "two", "some"}
     assert {w[2].rstrip("s") for w in words} == set(lesson.VERBS)
+
+
+def test_grammar_of_samples_pools_the_sentences_of_a_batch_of_samples(small_run):
+    model, tokens = small_run.model, small_run.tokenizer
+    share, count = lesson.grammar_of_samples(model, tokens, 0.7, count=3, length=40, seed=2)
+    generator = torch.Generator().manual_seed(2)
+    out = model.generate(torch.tensor([tokens.encode("the ")] * 3), 40, temperature=0.7, generator=generator)
+    texts = [tokens.decode(row.tolist()) for row in out]
+    pieces = [lesson.grammatical_share(text) for text in texts]
+    assert count == sum(n for _, n in pieces)
+    good = sum(sum(map(lesson.is_grammatical, [p.strip() + "." for p in t.split(".")[1:-1] if p.strip()]))
+               for t in texts)
+    assert share == pytest.approx(good / count if count else 0.0)

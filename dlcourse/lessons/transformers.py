@@ -311,6 +311,24 @@ def sample(model: GPT, tokenizer: CharTokenizer, prompt: str, length: int, tempe
     return tokenizer.decode(out[0].tolist())
 
 
+def grammar_of_samples(model: GPT, tokenizer: CharTokenizer, temperature: float, count: int = 4,
+                       length: int = 100, prompt: str = "the ", seed: int = 0) -> tuple[float, int]:
+    """The share of grammatical sentences among the complete sentences of ``count`` samples of
+    ``length`` characters after ``prompt`` (drawn together, as one batch), and how many there are.
+
+    >>> _ = torch.manual_seed(0)
+    >>> untrained = GPT(21, 32, 1, 8, 2)
+    >>> grammar_of_samples(untrained, CharTokenizer.fit(corpus(100)), 1.0, count=2, length=20)[0]
+    0.0
+    """
+    generator = torch.Generator().manual_seed(seed)
+    idx = torch.tensor([tokenizer.encode(prompt)] * count)
+    out = model.generate(idx, length, temperature=temperature, generator=generator)
+    shares = [grammatical_share(tokenizer.decode(row.tolist())) for row in out]
+    sentences = sum(n for _, n in shares)
+    return (sum(share * n for share, n in shares) / sentences if sentences else 0.0), sentences
+
+
 def perplexity(loss: float) -> float:
     """Perplexity of a mean cross-entropy in nats: exp(loss), the number of equally likely
     characters the model is as unsure as.
@@ -404,14 +422,19 @@ def attention_maps_figure(maps: torch.Tensor, text: str, layer: int = 0) -> Figu
                          f"got {tuple(maps.shape)} and layer {layer}")
     heads = maps.shape[2]
     labels = ["␣" if c == " " else c for c in text]
-    fig = Figure(figsize=(3.2 * heads + 0.6, 3.6))
-    axes = np.atleast_1d(fig.subplots(1, heads))
-    for head, ax in enumerate(axes):
+    columns = min(heads, 2)                                  # two heads a row: big enough to read
+    rows = math.ceil(heads / columns)
+    fig = Figure(figsize=(4.2 * columns + 0.4, 4.0 * rows))
+    axes = np.atleast_1d(fig.subplots(rows, columns)).flatten()
+    for ax in axes[heads:]:
+        ax.remove()
+    for head, ax in enumerate(axes[:heads]):
         ax.imshow(maps[layer, 0, head].numpy(), cmap="Blues", vmin=0, vmax=1)
-        ax.set_xticks(range(len(text)), labels, fontsize=6)
-        ax.set_yticks(range(len(text)), labels, fontsize=6)
+        ax.set_xticks(range(len(text)), labels, fontsize=8)
+        ax.set_yticks(range(len(text)), labels, fontsize=8)
         ax.set_title(f"head {head + 1}")
         ax.set_xlabel("attended character")
-    axes[0].set_ylabel("reading character")
+        if head % columns == 0:
+            ax.set_ylabel("reading character")
     fig.tight_layout()
     return fig
