@@ -8,8 +8,10 @@ code here only prepares files and checks the results.
     python -m dlcourse.grading autograde A           # nbgrader autograde, every submission, in the sandbox
     python -m dlcourse.grading feedback A            # nbgrader generate_feedback, hidden tests' code hidden
     python -m dlcourse.grading export                # nbgrader export -> grades.csv
+    python -m dlcourse.grading export --lms canvas   # one row per student, a column per assignment
     python -m dlcourse.grading grade A FOLDER        # collect, autograde, feedback and export in one go
     python -m dlcourse.grading roster students.csv   # id, first name, last name, email -> the gradebook
+                                                     # (or a Canvas or Moodle export)
 
 Grading runs each notebook in a bubblewrap sandbox and decides the points outside it
 (``dlcourse.grading.preprocessors``, installed by the course's nbgrader_config.py, so plain
@@ -24,7 +26,6 @@ Assignments are written as MyST Markdown notebooks (``source/A/A.md``, diff-frie
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import os
 import re
@@ -44,6 +45,7 @@ from dlcourse.grading import cells, sandbox
 from dlcourse.grading.notes import note_path, read_note, write_note
 from dlcourse.grading.preprocessors.clean_submission import is_plain_submission_file
 from dlcourse.grading.preprocessors.sandboxed_execute import OUT_OF_TIME, SKIPPED
+from dlcourse.grading.roster import LMS_FORMATS, RosterEntry, grade_rows, read_roster, write_grade_rows
 
 COURSE = Path(__file__).resolve().parents[2] / "exercises"
 LEAKS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "Model answer")
@@ -354,34 +356,42 @@ def feedback(course: Path, name: str, jobs: int | None = None) -> list[Path]:
 
 
 def roster(course: Path, students_csv: Path) -> list[str]:
-    """Add or update the students of a CSV file (id, first name, last name, email) in the gradebook.
+    """Add or update the students of a roster CSV file in the gradebook: the course's own format (id, first
+    name, last name, email), or a Canvas or Moodle export (``dlcourse.grading.roster``).
 
-    Formgrader then shows their names.  The first row may be a header.  Returns the ids.
+    Formgrader then shows their names.  Returns the ids.
     """
     from nbgrader.api import Gradebook
 
-    with open(students_csv, newline="", encoding="utf-8") as handle:
-        rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
-    if rows and rows[0][0].strip().lower() in ("id", "student_id", "student id"):
-        rows = rows[1:]
-    ids = []
+    entries = read_roster(students_csv)
+    if not (course / "gradebook.db").exists():   # a new course: nbgrader's own command makes its gradebook
+        nbgrader(course, "db", "upgrade")
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "dlcourse") as gradebook:
-        for number, row in enumerate(rows, start=1):
-            fields = [field.strip() for field in row] + [""] * 4
-            if not re.fullmatch(r"[A-Za-z0-9_.-]+", fields[0]):
-                raise ValueError(f"{students_csv}, row {number}: the student id {fields[0]!r} "
-                                 "should be letters, digits, _ . -")
-            gradebook.update_or_create_student(fields[0], first_name=fields[1] or None, last_name=fields[2] or None,
-                                               email=fields[3] or None)
-            ids.append(fields[0])
-    return ids
+        for entry in entries:
+            gradebook.update_or_create_student(entry.id, first_name=entry.first_name, last_name=entry.last_name,
+                                               email=entry.email, lms_user_id=entry.lms_user_id)
+    return [entry.id for entry in entries]
 
 
-def export(course: Path = COURSE, to: Path | None = None) -> Path:
-    """nbgrader export: one row per student and assignment, in a CSV file."""
-    to = to or course / "grades.csv"
-    nbgrader(course, "export", "--to", str(to))
-    return to
+def export(course: Path = COURSE, to: Path | None = None, lms: str | None = None) -> Path:
+    """Grades as a CSV file: ``nbgrader export`` (one row per student and assignment), or with ``lms``
+    ("canvas" or "moodle") one row per student and one column per assignment, for that LMS to import."""
+    if lms is None:
+        to = to or course / "grades.csv"
+        nbgrader(course, "export", "--to", str(to))
+        return to
+    from nbgrader.api import Gradebook
+
+    if not (course / "gradebook.db").exists():
+        raise ValueError(f"{course} has no gradebook yet: add the roster or grade an assignment first")
+    to = to or course / f"grades-{lms}.csv"
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "dlcourse") as gradebook:
+        students = [RosterEntry(s.id, s.first_name, s.last_name, s.email, s.lms_user_id)
+                    for s in sorted(gradebook.students, key=lambda s: s.id)]
+        assignments = {a.name: float(a.max_score) for a in sorted(gradebook.assignments, key=lambda a: a.name)}
+        scores = {(s.student.id, name): (float(s.score), float(s.late_submission_penalty or 0.0))
+                  for name in assignments for s in gradebook.assignment_submissions(name)}
+    return write_grade_rows(grade_rows(lms, students, assignments, scores), to)
 
 
 def _parser() -> CommandLine:
@@ -404,8 +414,12 @@ def _parser() -> CommandLine:
                              help="accept per-process limits only, where whole-notebook limits (cgroups, as root) "
                                   "cannot be set up")
     commands.add_parser("feedback").add_argument("assignment")
-    commands.add_parser("export")
-    commands.add_parser("roster").add_argument("students", type=Path, help="CSV: id, first name, last name, email")
+    export_command = commands.add_parser("export")
+    export_command.add_argument("--lms", choices=LMS_FORMATS,
+                                help="one row per student, one column per assignment, for Canvas or Moodle to import")
+    export_command.add_argument("--to", type=Path, help="the CSV file to write (default: grades.csv in the course)")
+    commands.add_parser("roster").add_argument(
+        "students", type=Path, help="CSV: id, first name, last name, email; or a Canvas or Moodle export")
     return parser
 
 
@@ -436,7 +450,7 @@ def _run(course: Path, args: argparse.Namespace) -> None:
     elif args.command == "roster":
         print(f"{len(roster(course, args.students))} students in the gradebook")
     else:
-        print(f"grades in {export(course)}")
+        print(f"grades in {export(course, args.to, args.lms)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
