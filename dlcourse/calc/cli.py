@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+import torch
+
 from dlcourse.calc.network import Network
 from dlcourse.calc.report import batch_totals, format_table
 from dlcourse.calc.sizes import conv_output_size
@@ -254,7 +256,7 @@ def _gpt_report(parser: CommandLine, options: argparse.Namespace) -> int:
     if options.train:
         model, block = _course_gpt(config)
         checkpoint = (block,) if options.checkpoint else ()
-        memory = training_memory(model, (options.batch, tokens), options.train, dtype=_long(),
+        memory = training_memory(model, (options.batch, tokens), options.train, dtype=torch.long,
                                  bytes_per_value=options.bytes_per_value, checkpoint=checkpoint)
     report = _gpt_numbers(config, options, tokens, memory)
     report["config"]["preset"] = f"{options.preset} with changed sizes" if custom else options.preset
@@ -345,17 +347,10 @@ def _aligned(parts: list[tuple[str, int, str]]) -> list[str]:
     return [f"  {name:<{name_width}}  {value:>{width},}   {note}".rstrip() for name, value, note in parts]
 
 
-def _course_gpt(config: GPTConfig) -> tuple[Any, type]:
+def _course_gpt(config: GPTConfig) -> tuple[torch.nn.Module, type]:
     """The course's GPT with these sizes on the meta device, and the class of its blocks."""
-    import torch  # noqa: PLC0415 (torch models load only for --train)
-
+    # imported here, not at the top: dlcourse.models imports dlcourse.calc, which must load without it
     from dlcourse.models.transformer import GPT, Block  # noqa: PLC0415
 
     with torch.device("meta"):
         return GPT(config.vocab_size, config.context, config.n_layers, config.d_model, config.n_heads), Block
-
-
-def _long() -> Any:
-    import torch  # noqa: PLC0415
-
-    return torch.long

@@ -108,8 +108,7 @@ def gpt_params(config: GPTConfig, tied: bool = True) -> GPTParams:
     (124439808, 163037184)
     """
     _check_config(config)
-    if not isinstance(tied, bool):
-        raise ValueError(f"tied must be True or False, got {tied!r}")
+    _check_flag("tied", tied)
     d = config.d_model
     return GPTParams(
         token_embedding=config.vocab_size * d,
@@ -200,8 +199,7 @@ def training_flops(n_params: int, train_tokens: int, checkpointing: bool = False
     """
     checked_int("n_params", n_params)
     checked_int("train_tokens", train_tokens, unit="tokens")
-    if not isinstance(checkpointing, bool):
-        raise ValueError(f"checkpointing must be True or False, got {checkpointing!r}")
+    _check_flag("checkpointing", checkpointing)
     return (8 if checkpointing else 6) * n_params * train_tokens
 
 
@@ -227,8 +225,7 @@ def gpt_training_flops(config: GPTConfig, train_tokens: int, tokens: int | None 
     _check_config(config)
     checked_int("train_tokens", train_tokens, unit="tokens")
     t = _check_tokens(config, tokens)
-    if not isinstance(checkpointing, bool):
-        raise ValueError(f"checkpointing must be True or False, got {checkpointing!r}")
+    _check_flag("checkpointing", checkpointing)
     terms = gpt_forward_macs_by_term(config, t)
     forward_per_token = sum(terms.values()) // t  # every term has a factor T
     blocks_per_token = (sum(terms.values()) - terms["output layer"]) // t
@@ -267,6 +264,11 @@ def kv_cache_bytes(n_layers: int, d_model: int, tokens: int, batch: int = 1, byt
             raise ValueError(f"n_kv_heads x head_dim = {width} is more than d_model {d_model}: expected at most "
                              "one key/value head per query head")
     return 2 * n_layers * tokens * width * batch * bytes_per_value
+
+
+def _check_flag(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 def _check_config(config: GPTConfig) -> None:

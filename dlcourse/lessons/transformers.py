@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -237,7 +237,6 @@ class LanguageModelRun:
     validation_loss: list[float]
     seconds: float
     samples_before: str = ""
-    config: dict[str, object] = field(default_factory=dict)
 
 
 def train_language_model(train_text: str, validation_text: str, steps: int = 300, context: int = 64,
@@ -266,9 +265,7 @@ def train_language_model(train_text: str, validation_text: str, steps: int = 300
         optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: learning_rate_factor(step, steps, warmup))
         run = LanguageModelRun(model, tokenizer, [0], [evaluate(model, train_tokens[:20 * context], context)],
-                               [evaluate(model, validation_tokens, context)], 0.0, before,
-                               {"context": context, "n_layers": n_layers, "d_model": d_model, "n_heads": n_heads,
-                                "norm_first": norm_first, "batch_size": batch_size, "lr": lr})
+                               [evaluate(model, validation_tokens, context)], 0.0, before)
         name = "pre-LN" if norm_first else "post-LN"
         recent: list[float] = []
         with Stopwatch() as watch:
@@ -301,14 +298,20 @@ def learning_rate_factor(step: int, steps: int, warmup: int) -> float:
     return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
 
 
+def samples(model: GPT, tokenizer: CharTokenizer, prompt: str, length: int, count: int = 1,
+            temperature: float = 1.0, greedy: bool = False, seed: int = 0) -> list[str]:
+    """``count`` texts, each ``prompt`` followed by ``length`` characters the model writes one at a time,
+    drawn together as one batch with a generator seeded with ``seed``."""
+    generator = torch.Generator().manual_seed(seed)
+    idx = torch.tensor([tokenizer.encode(prompt)] * count)
+    out = model.generate(idx, length, temperature=temperature, greedy=greedy, generator=generator)
+    return [tokenizer.decode(row.tolist()) for row in out]
+
+
 def sample(model: GPT, tokenizer: CharTokenizer, prompt: str, length: int, temperature: float = 1.0,
            greedy: bool = False, seed: int = 0) -> str:
     """``prompt`` followed by ``length`` characters the model writes, one at a time (seeded)."""
-    generator = torch.Generator().manual_seed(seed)
-    idx = torch.tensor([tokenizer.encode(prompt)])
-    with torch.no_grad():
-        out = model.generate(idx, length, temperature=temperature, greedy=greedy, generator=generator)
-    return tokenizer.decode(out[0].tolist())
+    return samples(model, tokenizer, prompt, length, 1, temperature, greedy, seed)[0]
 
 
 def grammar_of_samples(model: GPT, tokenizer: CharTokenizer, temperature: float, count: int = 4,
@@ -321,10 +324,8 @@ def grammar_of_samples(model: GPT, tokenizer: CharTokenizer, temperature: float,
     >>> grammar_of_samples(untrained, CharTokenizer.fit(corpus(100)), 1.0, count=2, length=20)[0]
     0.0
     """
-    generator = torch.Generator().manual_seed(seed)
-    idx = torch.tensor([tokenizer.encode(prompt)] * count)
-    out = model.generate(idx, length, temperature=temperature, generator=generator)
-    shares = [grammatical_share(tokenizer.decode(row.tolist())) for row in out]
+    shares = [grammatical_share(text) for text in samples(model, tokenizer, prompt, length, count,
+                                                          temperature, seed=seed)]
     sentences = sum(n for _, n in shares)
     return (sum(share * n for share, n in shares) / sentences if sentences else 0.0), sentences
 

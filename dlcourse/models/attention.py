@@ -52,6 +52,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dlcourse.validation import checked_int
+
 Scores = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -89,8 +91,7 @@ def causal_mask(
             [ True,  True, False],
             [ True,  True,  True]])
     """
-    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-        raise ValueError(f"length must be a positive int (the number of tokens T), got {length!r}")
+    length = checked_int("length", length, unit="the number of tokens T")
     ones = torch.ones(length, length, dtype=torch.bool, device=device)
     return ones.tril()          # keep the diagonal and below
 

@@ -462,8 +462,7 @@ class GPT(nn.Module):
 
 
 def _check_generation(max_new_tokens: int, temperature: float) -> None:
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
-        raise ValueError(f"max_new_tokens must be an int >= 0, got {max_new_tokens!r}")
+    checked_int("max_new_tokens", max_new_tokens, minimum=0)
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0 (softmax(logits / temperature)), got {temperature}")
 
