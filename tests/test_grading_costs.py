@@ -23,7 +23,7 @@ from test_grading import A1, FULL, POINTS, _cell, make_course
 
 from dlcourse.grading import commands as grading
 from dlcourse.grading import notebook_proxy as remote
-from dlcourse.grading import sandbox
+from dlcourse.grading import pool, sandbox
 from dlcourse.grading.preprocessors import sandboxed_execute
 
 pytestmark = pytest.mark.slow
@@ -90,7 +90,7 @@ def test_a_notebook_that_waits_in_every_cell_stops_at_its_time_budget(tmp_path):
     assert sandboxed_execute.OUT_OF_TIME in str(_cell(graded, "q3_tests").outputs)
 
 
-def test_the_watchdog_stops_a_group_that_never_finishes(tmp_path, monkeypatch):
+def test_the_watchdog_stops_a_chunk_that_never_finishes(tmp_path, monkeypatch):
     started = []
 
     def never_finishes(course, *args):
@@ -98,10 +98,10 @@ def test_the_watchdog_stops_a_group_that_never_finishes(tmp_path, monkeypatch):
         started.append(run)
         return run
 
-    monkeypatch.setattr(grading, "_nbgrader_start", never_finishes)
+    monkeypatch.setattr(pool, "start_nbgrader", never_finishes)
     start = time.monotonic()
-    stopped = grading._nbgrader_in_parallel(tmp_path, "autograde", A1, ["a", "b", "c"], jobs=2,
-                                            seconds_per_notebook=1.0)
+    stopped = pool.Pool(tmp_path, "generate_feedback", A1, jobs=2, seconds_per_notebook=0.5,
+                        progress=False).run(["a", "b", "c"]).stopped
     assert time.monotonic() - start < 5
     assert sorted(stopped) == ["a", "b", "c"]
     assert all(run.poll() is not None for run in started)

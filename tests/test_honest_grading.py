@@ -162,9 +162,9 @@ def graded_twice(tmp_path_factory):
             nbformat.write(_notebook(blank, solution, {answer_id: source}), inbox / f"mistake{index}.ipynb")
             expected[f"mistake{index}"] = test_id
         runs = []
-        for _ in range(2 if name in GRADED_TWICE else 1):
+        for run in range(2 if name in GRADED_TWICE else 1):
             grading.collect(course, name, inbox)
-            notes = grading.autograde(course, name, timeout=10)
+            notes = grading.autograde(course, name, timeout=10, regrade=run > 0)   # (else: all already graded)
             outputs = {student: _test_outputs(course, name, student) for student in expected}
             runs.append({"notes": notes, "outputs": outputs, "scores": _scores(course, name)})
         results[name] = {"course": course, "expected": expected, "runs": runs,

@@ -5,19 +5,28 @@ code here only prepares files and checks the results.
 
     python -m dlcourse.grading release               # source/*.md -> .ipynb, then generate_assignment
     python -m dlcourse.grading collect A FOLDER      # FOLDER/<student>.ipynb -> submitted/<student>/A/
-    python -m dlcourse.grading autograde A           # nbgrader autograde, every submission, in the sandbox
+    python -m dlcourse.grading autograde A           # nbgrader autograde, every submission, in the sandbox;
+                                                     # those already graded are skipped (--regrade: all again)
     python -m dlcourse.grading feedback A            # nbgrader generate_feedback, hidden tests' code hidden
     python -m dlcourse.grading export                # nbgrader export -> grades.csv
     python -m dlcourse.grading export --lms canvas   # one row per student, a column per assignment
     python -m dlcourse.grading grade A FOLDER        # collect, autograde, feedback and export in one go
     python -m dlcourse.grading roster students.csv   # id, first name, last name, email -> the gradebook
                                                      # (or a Canvas or Moodle export)
+    python -m dlcourse.grading hub-setup students.csv --instructor NAME   # as root: accounts, exchange
+                                                     # and course folder for JupyterHub (exercises/hub/)
 
 Grading runs each notebook in a bubblewrap sandbox and decides the points outside it
 (``dlcourse.grading.preprocessors``, installed by the course's nbgrader_config.py, so plain
 ``nbgrader autograde`` and formgrader do the same).  Where the sandbox cannot be set up,
 grading stops and says what to install; ``--no-sandbox`` grades trusted notebooks without
 it, and says so on every result.
+
+Grading runs as a pool of nbgrader workers (``dlcourse.grading.pool``): a progress bar, a record per graded
+submission in ``autograde_state/`` so that a command stopped halfway and run again grades only the rest, and
+claims so that the same command run on several machines sharing the course folder divides the class.  Run as
+root (the sandbox's whole-notebook limits need it) on a course folder of another user, the command gives that
+user what it made.
 
 Assignments are written as MyST Markdown notebooks (``source/A/A.md``, diff-friendly);
 ``release`` turns them into the ``.ipynb`` files nbgrader reads, cell metadata included.
@@ -26,33 +35,30 @@ Assignments are written as MyST Markdown notebooks (``source/A/A.md``, diff-frie
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jupytext
 import nbformat
 
 from dlcourse.command_line import CommandLine
-from dlcourse.grading import cells, sandbox
-from dlcourse.grading.notes import note_path, read_note, write_note
+from dlcourse.grading import cells, hub, pool, sandbox
+from dlcourse.grading.notes import note_path, write_note
 from dlcourse.grading.preprocessors.clean_submission import is_plain_submission_file
 from dlcourse.grading.preprocessors.sandboxed_execute import OUT_OF_TIME, SKIPPED
 from dlcourse.grading.roster import LMS_FORMATS, RosterEntry, grade_rows, read_roster, write_grade_rows
 
-COURSE = Path(__file__).resolve().parents[2] / "exercises"
+# the course folder: the repository's exercises/, or where a class server's JupyterHub says (DLCOURSE_COURSE,
+# set in every server by exercises/hub/jupyterhub_config.py, where dlcourse is installed, not checked out)
+COURSE = Path(os.environ.get("DLCOURSE_COURSE") or Path(__file__).resolve().parents[2] / "exercises")
 LEAKS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "Model answer")
 MAX_NOTEBOOK_BYTES = 50 * 2**20  # a submitted notebook larger than this is graded as blank
 QUARANTINE = "quarantine"        # <course>/quarantine/<assignment>/<student>/: what a submission held besides notebooks
-BLANKS = ".blank_submissions"    # a blank notebook graded in a student's name, beside (never over) their file
-SECONDS_PER_NOTEBOOK = 240       # the watchdog's allowance per notebook: the sandbox's 120 s budget, and nbgrader
 
 
 def keep_only_the_notebook(assignment: str, student: str, notebooks: Sequence[str], **_: object) -> list[str]:
@@ -62,8 +68,8 @@ def keep_only_the_notebook(assignment: str, student: str, notebooks: Sequence[st
     and feedback folders, as the grader's user and following links: a link to
     ``/etc/shadow`` or to the instructor's source would come back to the student.  So before
     nbgrader looks, anything in the folder but a plain ``.ipynb`` file of at most
-    ``MAX_NOTEBOOK_BYTES`` and nbgrader's own ``timestamp.txt`` (other files, links, folders,
-    pipes, a notebook too big to read) moves to
+    ``MAX_NOTEBOOK_BYTES`` and nbgrader's own small ``timestamp.txt`` and ``submission_secret.txt``
+    (other files, links, folders, pipes, a notebook too big to read) moves to
     ``quarantine/<assignment>/<student>/`` in the course folder (nbgrader's working folder),
     without being opened.  nbgrader swallows a hook's errors, so ``CleanSubmission``
     checks again and refuses the submission if anything is left.  Returns the names moved.
@@ -106,21 +112,9 @@ def assignments(course: Path = COURSE) -> list[str]:
     return sorted(p.name for p in (course / "source").iterdir() if (p / f"{p.name}.md").exists())
 
 
-def _nbgrader_command(course: Path, args: Sequence[str]) -> tuple[list[str], dict[str, str]]:
-    bin_dir = Path(sys.executable).parent  # nbgrader calls `alembic` from the PATH
-    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
-    return [str(bin_dir / "nbgrader"), *args], env
-
-
 def _nbgrader_unchecked(course: Path, *args: str) -> subprocess.CompletedProcess:
-    command, env = _nbgrader_command(course, args)
+    command, env = pool.nbgrader_command(args)
     return subprocess.run(command, cwd=course, capture_output=True, text=True, env=env)
-
-
-def _nbgrader_start(course: Path, *args: str) -> subprocess.Popen:
-    command, env = _nbgrader_command(course, args)
-    return subprocess.Popen(command, cwd=course, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                            start_new_session=True)   # a process group of its own: the watchdog stops it whole
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
@@ -225,99 +219,63 @@ def _problem(path: Path, fixed: dict[str, str], name: str) -> str:
 
 
 def autograde(course: Path, name: str, timeout: int | None = None, sandboxed: bool = True,
-              jobs: int | None = None, host_limits: bool = True) -> dict[str, str]:
+              jobs: int | None = None, host_limits: bool = True, regrade: bool = False,
+              progress: bool | None = None, report: Callable[[str], object] | None = None) -> dict[str, str]:
     """``nbgrader autograde`` for every submission of ``name``; returns {student: note}.
 
     The course's configuration makes nbgrader run each notebook in the sandbox and decide
     the points outside it (``dlcourse.grading.preprocessors``); a cell that ended or froze the kernel is
-    skipped, and the note says which.  Submissions are graded by ``jobs`` nbgrader
-    processes side by side (the machine's cores by default).  A notebook nbgrader cannot
-    grade is graded again as the blank notebook, with a note, and the batch goes on.
-    Without the sandbox (``sandboxed=False``, trusted notebooks only) every student's note
-    says so.  Raises ``SandboxUnavailable`` when the sandbox cannot be set up, before
-    grading anything, or when the whole-notebook limits cannot (``sandbox.HostLimits``:
-    they need root) unless ``host_limits=False`` accepts per-process limits only.
+    skipped, and the note says which.  Submissions are graded by a pool of at most ``jobs``
+    nbgrader processes (the machine's cores by default), each on a chunk of students
+    (``dlcourse.grading.pool``).  A submission already graded (its record in ``autograde_state/``
+    matches the notebook, its timestamp, the tests and these options) is not graded again unless
+    ``regrade``; a student another command on the same course folder is grading is left to it.
+    A notebook nbgrader cannot grade is graded again as the blank notebook, with a note, and the
+    batch goes on.  Without the sandbox (``sandboxed=False``, trusted notebooks only) every
+    student's note says so.  The notes cover the students skipped too.  ``progress``: a progress
+    bar on stderr (None: on a terminal only); ``report`` is given a line saying how many were
+    already graded.  Raises ``SandboxUnavailable`` when the sandbox cannot be set up, before
+    grading anything, or when the whole-notebook limits cannot (``sandbox.HostLimits``: they need
+    root) unless ``host_limits=False`` accepts per-process limits only.  Run as root on a course
+    folder of another user, that user is given what the command made (``pool.give_to_course_owner``).
     """
-    if sandboxed:
-        sandbox.check_available(require_host_limits=host_limits)
-    extra = (([f"--Execute.timeout={timeout}"] if timeout else [])
-             + ([] if sandboxed else ["--SandboxedExecute.sandbox=False"])
-             + ([] if host_limits else ["--SandboxedExecute.require_host_limits=False"]))
-    students = sorted(p.parts[-3] for p in (course / "submitted").glob(f"*/{name}/{name}.ipynb"))
-    stopped = _nbgrader_in_parallel(course, "autograde", name, students, extra, jobs)
-    notes: dict[str, str] = {}
-    for student in students:
-        graded = course / "autograded" / student / name / f"{name}.ipynb"
-        if not graded.exists():
-            if student in stopped:
-                write_note(course, name, student, "grading this group of notebooks took longer than the watchdog "
-                                                  "allows, and it was stopped before this notebook was graded; it "
-                                                  "was graded as blank (grade it again on its own)")
-            notes[student] = _grade_as_blank(course, name, student, extra)
-            continue
-        note = grading_notes(nbformat.read(graded, as_version=4))
-        if not sandboxed:
-            note = "; ".join(filter(None, ["graded WITHOUT a sandbox (--no-sandbox)", note]))
-        if note:
-            notes[student] = note
-    return notes
+    try:
+        if sandboxed:
+            sandbox.check_available(require_host_limits=host_limits)
+        extra = (([f"--Execute.timeout={timeout}"] if timeout else [])
+                 + ([] if sandboxed else ["--SandboxedExecute.sandbox=False"])
+                 + ([] if host_limits else ["--SandboxedExecute.require_host_limits=False"]))
+        students = sorted(p.parts[-3] for p in (course / "submitted").glob(f"*/{name}/{name}.ipynb"))
+        state = pool.GradingState(course, name, {"sandboxed": sandboxed, "timeout": timeout,
+                                                 "host_limits": host_limits})
+        result = pool.Pool(course, "autograde", name, extra, jobs, state=state, regrade=regrade,
+                           progress=progress).run(students)
+        if report is not None:
+            report(f"autograde {name}: {len(students)} submissions, {len(result.skipped)} already graded and skipped"
+                   f" (--regrade grades them again), {len(result.graded)} graded now"
+                   + (f", {len(result.elsewhere)} by another command" if result.elsewhere else ""))
+        notes: dict[str, str] = {}
+        for student in students:
+            note = result.blank_notes.get(student)
+            if note is None:
+                note = pool.read_blank_note(state, student)
+            if note is None:
+                note = _graded_notes(course / "autograded" / student / name / f"{name}.ipynb")
+                if not sandboxed:
+                    note = "; ".join(filter(None, ["graded WITHOUT a sandbox (--no-sandbox)", note]))
+            if note:
+                notes[student] = note
+        return notes
+    finally:
+        pool.give_to_course_owner(course)
 
 
-def _nbgrader_in_parallel(course: Path, command: str, name: str, students: list[str], extra: Sequence[str] = (),
-                          jobs: int | None = None, seconds_per_notebook: float = SECONDS_PER_NOTEBOOK) -> list[str]:
-    """Split the students into ``jobs`` groups (the cores by default) and run one nbgrader per group at once.
-
-    A watchdog gives each group ``seconds_per_notebook`` per student (and as much again once):
-    a group still running then is stopped with everything it started, and its students left
-    without a result are graded as blank by the caller.  Returns the students of stopped groups.
-    """
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    # dealt in the order of a hash of their ids, so students whose ids follow a pattern (and whose
-    # notebooks might all be slow) are not all dealt to one group
-    shuffled = sorted(students, key=lambda student: hashlib.sha256(student.encode()).hexdigest())
-    groups = [shuffled[index::jobs] for index in range(min(jobs, len(students)))]
-    runs = []
-    for group in groups:
-        others = sorted(set(students) - set(group))
-        exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
-        runs.append((group, _nbgrader_start(course, command, name, "--force", *exclude, *extra)))
-    stopped: list[str] = []
-    deadline = time.monotonic() + seconds_per_notebook * (max(len(group) for group, _ in runs) + 1) if runs else 0
-    for group, run in runs:
-        try:
-            run.communicate(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(run.pid, signal.SIGKILL)       # nbgrader and every kernel it started
-            run.communicate()
-            stopped += group
-    return stopped
-
-
-def _grade_as_blank(course: Path, name: str, student: str, extra: Sequence[str]) -> str:
-    """Grade a notebook nbgrader could not grade as the blank one; the note for the student.
-
-    The blank notebook is graded in the student's name from a folder of its own
-    (``CourseDirectory.submitted_directory``), so the student's own file in ``submitted/``
-    is never overwritten: it stays there for the instructor to look at.
-    """
-    blanks = course / BLANKS
-    folder = blanks / student / name
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    shutil.copy(course / "release" / name / f"{name}.ipynb", folder / f"{name}.ipynb")
-    timestamp = course / "submitted" / student / name / "timestamp.txt"
-    if timestamp.is_file() and not timestamp.is_symlink():
-        shutil.copy(timestamp, folder / "timestamp.txt")
-    note = read_note(course, name, student) or ("nbgrader could not grade the notebook as it was handed in (its "
-                                                 "cells' grading data are damaged); it was graded as blank")
-    _nbgrader_unchecked(course, "autograde", name, "--force", "--student", student,
-                        f"--CourseDirectory.submitted_directory={BLANKS}", *extra)
-    shutil.rmtree(blanks / student)
-    if not (course / "autograded" / student / name / f"{name}.ipynb").exists():
-        note = "nbgrader could not grade the notebook, even blank; it scored 0"
-    write_note(course, name, student, note)
-    return note
+def _graded_notes(path: Path) -> str:
+    """``grading_notes`` of an autograded notebook ("" if it cannot be read)."""
+    try:
+        return grading_notes(nbformat.read(path, as_version=4))
+    except (OSError, ValueError):
+        return ""
 
 
 def grading_notes(notebook: nbformat.NotebookNode) -> str:
@@ -345,14 +303,17 @@ def feedback(course: Path, name: str, jobs: int | None = None) -> list[Path]:
     grader's note where collecting or grading changed something (``GraderNotes``, from
     ``grader_notes/``, shown apart from every cell, so no cell of the student can imitate it).
     """
-    students = sorted(p.parts[-3] for p in (course / "autograded").glob(f"*/{name}/{name}.ipynb"))
-    _nbgrader_in_parallel(course, "generate_feedback", name, students, jobs=jobs)
-    made = sorted((course / "feedback").glob(f"*/{name}/{name}.html"))
-    missing = sorted(set(students) - {path.parts[-3] for path in made})
-    if missing:
-        raise RuntimeError(f"`nbgrader generate_feedback {name}` made no feedback for {', '.join(missing)}; "
-                           f"see {course / '.nbgrader.log'}")
-    return made
+    try:
+        students = sorted(p.parts[-3] for p in (course / "autograded").glob(f"*/{name}/{name}.ipynb"))
+        pool.Pool(course, "generate_feedback", name, jobs=jobs, progress=False).run(students)
+        made = sorted((course / "feedback").glob(f"*/{name}/{name}.html"))
+        missing = sorted(set(students) - {path.parts[-3] for path in made})
+        if missing:
+            raise RuntimeError(f"`nbgrader generate_feedback {name}` made no feedback for {', '.join(missing)}; "
+                               f"see {course / '.nbgrader.log'}")
+        return made
+    finally:
+        pool.give_to_course_owner(course)
 
 
 def roster(course: Path, students_csv: Path) -> list[str]:
@@ -413,6 +374,9 @@ def _parser() -> CommandLine:
             sub.add_argument("--no-host-limits", action="store_true",
                              help="accept per-process limits only, where whole-notebook limits (cgroups, as root) "
                                   "cannot be set up")
+            sub.add_argument("--regrade", action="store_true",
+                             help="grade every submission again, also those already graded as they are now")
+            sub.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     commands.add_parser("feedback").add_argument("assignment")
     export_command = commands.add_parser("export")
     export_command.add_argument("--lms", choices=LMS_FORMATS,
@@ -420,13 +384,31 @@ def _parser() -> CommandLine:
     export_command.add_argument("--to", type=Path, help="the CSV file to write (default: grades.csv in the course)")
     commands.add_parser("roster").add_argument(
         "students", type=Path, help="CSV: id, first name, last name, email; or a Canvas or Moodle export")
+    hub_setup = commands.add_parser("hub-setup", help="as root: the accounts, course folder and exchange of a class "
+                                                      "on JupyterHub (exercises/hub/jupyterhub_config.py)")
+    hub_setup.add_argument("students", type=Path, help="the roster, as for `roster`")
+    hub_setup.add_argument("--instructor", required=True, help="the instructor's login name (made if missing)")
+    hub_setup.add_argument("--ta", action="append", default=[], help="a teaching assistant's login name (repeatable)")
+    hub_setup.add_argument("--exchange", type=Path, default=Path("/srv/nbgrader/exchange"),
+                           help="nbgrader's exchange (default: /srv/nbgrader/exchange)")
+    hub_setup.add_argument("--passwords", type=Path, default=None,
+                           help="where new accounts' passwords go (default: passwords.csv in the instructor's home)")
     return parser
 
 
 def _print_autograde(course: Path, args: argparse.Namespace) -> None:
-    for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox,
-                                   jobs=args.jobs, host_limits=not args.no_host_limits).items():
+    for student, note in autograde(course, args.assignment, sandboxed=not args.no_sandbox, jobs=args.jobs,
+                                   host_limits=not args.no_host_limits, regrade=args.regrade,
+                                   progress=not args.no_progress, report=print).items():
         print(f"{student}: {note}")
+
+
+def _print_hub_setup(course: Path, args: argparse.Namespace) -> None:
+    accounts = hub.set_up_class(args.students, args.instructor, args.ta, course, args.exchange, args.passwords)
+    print(f"{len(accounts.created)} accounts made, {len(accounts.existing)} there already (passwords unchanged)")
+    if accounts.passwords:
+        print(f"the new accounts' passwords: {accounts.passwords} (readable by {args.instructor} only)")
+    print(f"course folder {course}: {args.instructor} and group {hub.GRADERS} only; exchange {args.exchange}")
 
 
 def _run(course: Path, args: argparse.Namespace) -> None:
@@ -449,6 +431,8 @@ def _run(course: Path, args: argparse.Namespace) -> None:
             print(f"feedback {path.relative_to(course)}")
     elif args.command == "roster":
         print(f"{len(roster(course, args.students))} students in the gradebook")
+    elif args.command == "hub-setup":
+        _print_hub_setup(course, args)
     else:
         print(f"grades in {export(course, args.to, args.lms)}")
 

@@ -29,7 +29,8 @@ class CleanSubmission(NbGraderPreprocessor):
     """Autograde's first step: the submission reduced to data the rest of the grading may trust.
 
     - Only the notebook enters: the submission folder must hold nothing but plain ``.ipynb``
-      files (and nbgrader's ``timestamp.txt``), and neither the notebook nor its folder may be
+      files (and nbgrader's own small ``timestamp.txt`` and ``submission_secret.txt``, which
+      names the feedback the exchange gives back), and neither the notebook nor its folder may be
       a link (``commands.keep_only_the_notebook`` moves anything else out first).
     - Bounded: at most ``max_cells`` cells and ``max_characters`` characters of source.
     - Cell metadata is nbgrader's alone, and only when it is what nbgrader writes (a dict
@@ -77,11 +78,16 @@ class CleanSubmission(NbGraderPreprocessor):
                                     "only the notebook is graded")
 
 
+#: the files nbgrader's exchange puts beside a submitted notebook: when it was handed in, and the secret
+#: release_feedback and fetch_feedback name the student's feedback by (each a line of text)
+NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
 def is_plain_submission_file(path: Path) -> bool:
-    """A regular file (not a link) that a submission may hold: a notebook, or nbgrader's small timestamp."""
+    """A regular file (not a link) that a submission may hold: a notebook, or one of nbgrader's small files."""
     if path.is_symlink() or not path.is_file():
         return False
-    return path.suffix == ".ipynb" or (path.name == "timestamp.txt" and path.stat().st_size < 1024)
+    return path.suffix == ".ipynb" or (path.name in NBGRADER_FILES and path.stat().st_size < 1024)
 
 
 def clean_notebook(nb: nbformat.NotebookNode) -> None:
