@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book book-checked pdf translations translations-check demo test unit lint system-deps bench bench-book clean
+.PHONY: book book-checked pdf translations translations-check demo test unit lint system-deps hub-env bench bench-book clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "dlcourse needs Python 3.11 or newer"'
@@ -58,7 +58,7 @@ demo: $(STAMP)
 # it on the other core; its log is kept in _build/book.log and printed when it ends.  Then the
 # browser tests read the built book.
 test: BOOK_THREADS = 1
-test: $(STAMP) system-deps lint
+test: $(STAMP) system-deps hub-env lint
 	@mkdir -p _build
 	@$(MAKE) --no-print-directory BOOK_THREADS=1 book-checked > _build/book.log 2>&1 & book=$$!; \
 	$(BIN)/python -m pytest -q -m "not browser"; tests=$$?; \
@@ -87,12 +87,14 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser)
-# and bubblewrap, the sandbox graded notebooks run in.
-SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/bin/bwrap:bubblewrap
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser),
+# bubblewrap, the sandbox graded notebooks run in, and for the class server (make hub-env) a
+# Python every user can run, with venv, and npm for JupyterHub's proxy.
+SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/bin/bwrap:bubblewrap /usr/bin/npm:npm \
+	/usr/bin/python3.11:python3.11 /usr/lib/python3.11/ensurepip/__init__.py:python3.11-venv
 system-deps:
 	@missing=""; for entry in $(SYSTEM_PACKAGES); do \
-		test -x "$${entry%%:*}" || missing="$$missing $${entry#*:}"; done; \
+		test -e "$${entry%%:*}" || missing="$$missing $${entry#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -100,6 +102,29 @@ system-deps:
 			echo "Missing:$$missing. Run  sudo apt-get install$$missing  and try again" >&2; exit 1; \
 		fi; \
 	fi
+
+# The class server's environment (exercises/hub/, exercises/README.md "A class on JupyterHub"):
+# JupyterHub, JupyterLab with nbgrader and dlcourse (`pip install .`), in a virtual environment of
+# the system's Python that every student's account can run (the project's .venv may use a Python
+# under a private home), and JupyterHub's proxy, configurable-http-proxy, from npm; the servers'
+# settings (exercises/hub/jupyter/: students', graders') in its etc/.  Installed again when the
+# requirements, the settings or the package change.  `make test` builds it for the class test.
+HUB_ENV ?= /opt/dlcourse-hub
+HUB_PYTHON ?= /usr/bin/python3.11
+CHP_VERSION := 4.6.3
+HUB_STAMP := $(HUB_ENV)/.installed
+hub-env: $(HUB_STAMP)
+$(HUB_STAMP): exercises/hub/requirements.txt requirements.txt pyproject.toml $(wildcard exercises/hub/jupyter/*/* exercises/hub/jupyter/*/*/*) $(shell find dlcourse -name '*.py' -o -name '*.j2' -o -name '*.tpl' -o -name '*.json') | system-deps
+	$(HUB_PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "the class server needs Python 3.11 or newer"'
+	test -x $(HUB_ENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_ENV)
+	$(HUB_ENV)/bin/python -m pip install --quiet --disable-pip-version-check -r exercises/hub/requirements.txt
+	$(HUB_ENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall .
+	npm install --silent --no-audit --no-fund --prefix $(HUB_ENV) configurable-http-proxy@$(CHP_VERSION)
+	mkdir -p $(HUB_ENV)/etc/jupyter $(HUB_ENV)/etc/dlcourse-graders
+	cp -R exercises/hub/jupyter/students/. $(HUB_ENV)/etc/jupyter/
+	cp -R exercises/hub/jupyter/graders/. $(HUB_ENV)/etc/dlcourse-graders/
+	chmod -R a+rX $(HUB_ENV)
+	touch $(HUB_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
