@@ -89,6 +89,7 @@ class Class:
         self.students = [f"{PREFIX}{index:02d}" for index in range(ON_TIME + LATE)]
         self.tokens: dict[str, str] = {}
         self.figures: dict[str, float] = {}
+        self.hub: subprocess.Popen | None = None
 
     # ------------------------------------------------------------------ people
     def as_user(self, name: str, *command: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -204,17 +205,18 @@ def taught():
     os.chmod(base, 0o755)
     made_groups = [name for name in (hub.STUDENTS, hub.GRADERS) if name not in {g.gr_name for g in grp.getgrall()}]
     school = Class(base)
-    process = None
     try:
-        process = _teach(school)
+        _teach(school)
         yield school
     finally:
-        if process is not None:
-            process.send_signal(signal.SIGTERM)
+        if school.hub is not None:           # the hub and its proxy, a process group of their own
+            os.killpg(school.hub.pid, signal.SIGTERM)
             try:
-                process.wait(timeout=60)
+                school.hub.wait(timeout=60)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(school.hub.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(school.hub.pid, signal.SIGKILL)
         _remove_test_accounts()
         for name in made_groups:
             subprocess.run(["groupdel", name], capture_output=True)
@@ -224,7 +226,7 @@ def taught():
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _teach(school: Class) -> subprocess.Popen:
+def _teach(school: Class) -> None:
     started = time.monotonic()
     make_course(school.course, [A1])
     source = nbformat.read(school.course / "source" / A1 / f"{A1}.ipynb", as_version=4)
@@ -258,8 +260,8 @@ c.JupyterHub.load_roles = [{{"name": "class-test", "services": ["class-test"],
     env = dict(os.environ, DLCOURSE_COURSE=str(school.course), DLCOURSE_EXCHANGE=str(school.exchange),
                DLCOURSE_HUB_STATE=str(school.state))
     log = open(school.state / "jupyterhub.log", "w")  # noqa: SIM115 (open while the hub runs)
-    process = subprocess.Popen([str(HUB_ENV / "bin" / "jupyterhub"), "-f", str(config)], cwd=school.state, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    school.hub = subprocess.Popen([str(HUB_ENV / "bin" / "jupyterhub"), "-f", str(config)], cwd=school.state,
+                                  env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     _wait(lambda: _answers_ok(f"{school.url}/hub/api/"), 120, "the hub")
     school.figures["set-up (s)"] = time.monotonic() - started
 
@@ -310,7 +312,6 @@ c.JupyterHub.load_roles = [{{"name": "class-test", "services": ["class-test"],
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         school.feedback_scores = dict(zip(school.students, pool.map(read_feedback, school.students)))
-    return process
 
 
 def _answers_ok(url: str) -> bool:

@@ -46,17 +46,19 @@ def test_students_are_dealt_in_the_order_of_a_hash_of_their_ids():
     assert first != list(range(1, 21)) and first[-1] - first[0] > 100
 
 
-def test_chunks_are_up_to_eight_and_shrink_as_the_queue_empties():
-    assert [pool.chunk_size(n, 2) for n in (500, 33, 32, 31, 16, 8, 5, 4, 3, 2, 1)] == \
-        [8, 8, 8, 7, 4, 2, 1, 1, 1, 1, 1]
-    assert pool.chunk_size(40, 4) == 5 and pool.chunk_size(1000, 16) == 8
-    remaining, sizes = 100, []
-    while remaining:
-        sizes.append(pool.chunk_size(remaining, 2))
-        remaining -= sizes[-1]
-    assert sum(sizes) == 100 and sizes == sorted(sizes, reverse=True)
-    assert sizes[:9] == [8] * 9 and sizes[-4:] == [1, 1, 1, 1]
-    with pytest.raises(ValueError, match="jobs must be at least 1, not 0"):
+def test_chunks_are_an_even_share_of_at_most_eight():
+    assert [pool.chunk_size(n, 2) for n in (500, 33, 16, 15, 8, 5, 2, 1)] == [8, 8, 8, 8, 4, 3, 1, 1]
+    assert pool.chunk_size(40, 4) == 8 and pool.chunk_size(1000, 16) == 8 and pool.chunk_size(9, 3) == 3
+
+    def deal_out(students: int, workers: int) -> list[int]:   # every worker free at the start
+        sizes: list[int] = []
+        for free in range(workers, 0, -1):
+            sizes.append(pool.chunk_size(students - sum(sizes), free))
+        return sizes
+
+    assert deal_out(10, 2) == [5, 5] and deal_out(7, 2) == [4, 3] and deal_out(3, 4) == [1, 1, 1, 0]
+    assert deal_out(100, 2) == [8, 8]
+    with pytest.raises(ValueError, match="free_workers must be at least 1, not 0"):
         pool.chunk_size(10, 0)
 
 
@@ -126,7 +128,7 @@ def test_a_rerun_grades_only_what_changed_and_regrade_grades_all(tmp_path, monke
     monkeypatch.setattr(pool, "start_nbgrader", fake)
     first = _autograde_pool(course).run(students)
     assert sorted(fake.graded) == students and sorted(first.graded) == students and first.skipped == []
-    assert max(len(run) for run in fake.runs) <= 8 and len(fake.runs) > 2
+    assert [len(run) for run in fake.runs] == [5, 5]        # an even share: one nbgrader start-up per worker
     state = _state(course)
     for student in students:
         record = json.loads((course / pool.STATE / A1 / f"{student}.json").read_text())
@@ -158,10 +160,9 @@ def test_students_a_chunk_left_are_graded_again_alone_and_as_blank_if_they_fail_
     fake = FakeNbgrader(0.1, fails=("s5",))
     monkeypatch.setattr(pool, "start_nbgrader", fake)
     result = pool.Pool(course, "autograde", A1, jobs=1, state=_state(course), progress=False).run(students)
-    first = sorted(sorted(students, key=lambda s: hashlib.sha256(s.encode()).hexdigest())[:4])
-    assert fake.asked[0] == first == ["s3", "s4", "s5", "s7"]          # a chunk of 4 (8 students, one worker)...
-    assert fake.runs[0] == ["s3", "s4"]                                 # ... that ended at s5
-    assert fake.asked[1:4] == [["s7"], ["s5"], ["s5"]]                  # those left, alone; s5 then as blank
+    assert fake.asked[0] == students                                    # one worker takes a chunk of 8...
+    assert fake.runs[0] == ["s0", "s1", "s2", "s3", "s4"]               # ... that ended at s5
+    assert sorted(fake.asked[1:]) == [["s5"], ["s5"], ["s6"], ["s7"]]  # those left, alone; s5 then as blank
     assert sorted(fake.graded) == students and sorted(result.graded) == students    # each once
     assert result.blank_notes == {"s5": pool.DAMAGED_NOTE} and result.stopped == []
     record = json.loads((course / pool.STATE / A1 / "s5.json").read_text())

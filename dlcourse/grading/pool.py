@@ -4,8 +4,9 @@
 :class:`Pool`.  At most ``jobs`` nbgrader processes run at once (the machine's cores by default);
 each runs nbgrader's own command (``nbgrader autograde A`` or ``nbgrader generate_feedback A``) on
 the next chunk of students, every other student named in ``--CourseDirectory.student_id_exclude``.
-A chunk holds up to eight students, so one nbgrader start-up serves several notebooks, and fewer as
-the queue empties (:func:`chunk_size`), so the workers finish together.  The students are dealt in
+A chunk is an even share of the queue among the free workers, at most eight students
+(:func:`chunk_size`): one nbgrader start-up serves several notebooks, a small class takes one
+start-up per worker, and the workers of a large one finish within a chunk of each other.  The students are dealt in
 the order of a hash of their ids (:func:`deal`): ids that follow a pattern are spread.  A watchdog
 gives each chunk ``SECONDS_PER_NOTEBOOK`` per student, and as much again once; a chunk still
 running then is stopped with everything it started.  Every nbgrader process is started in a session
@@ -87,22 +88,27 @@ def deal(students: Iterable[str]) -> list[str]:
     return sorted(students, key=lambda student: hashlib.sha256(student.encode()).hexdigest())
 
 
-def chunk_size(remaining: int, jobs: int) -> int:
-    """How many of the ``remaining`` students the next worker takes, with ``jobs`` workers.
+def chunk_size(remaining: int, free_workers: int) -> int:
+    """How many of the ``remaining`` students the next worker takes, while ``free_workers`` workers (this
+    one included) wait for work.
 
-    Up to ``MAX_CHUNK`` while the queue is long (one nbgrader start-up serves several notebooks),
-    fewer as it empties, down to one, so that the workers finish at about the same time.
+    An even share of the queue, at most ``MAX_CHUNK``: a small class is split evenly, one nbgrader
+    start-up per worker (a start-up costs about as much as grading two notebooks); a large one goes
+    in chunks of ``MAX_CHUNK``, so a worker that finishes early takes the next, and the workers finish
+    within one chunk of each other.
 
-    >>> [chunk_size(remaining, 2) for remaining in (500, 32, 31, 12, 4, 3, 1)]
-    [8, 8, 7, 3, 1, 1, 1]
+    >>> [chunk_size(remaining, 2) for remaining in (500, 32, 12, 5, 1)]
+    [8, 8, 6, 3, 1]
+    >>> chunk_size(5, 1)
+    5
     >>> chunk_size(10, 0)
     Traceback (most recent call last):
     ...
-    ValueError: jobs must be at least 1, not 0
+    ValueError: free_workers must be at least 1, not 0
     """
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, not {jobs}")
-    return min(MAX_CHUNK, max(1, remaining // (2 * jobs)))
+    if free_workers < 1:
+        raise ValueError(f"free_workers must be at least 1, not {free_workers}")
+    return min(MAX_CHUNK, -(-remaining // free_workers))
 
 
 def die_with_parent(parent: int | None = None) -> None:
@@ -489,7 +495,7 @@ class Pool:
 
     def _start_chunk(self) -> _Job | None:
         """Take the next chunk from the queue (claimed, when there is a state) and start its nbgrader."""
-        size = chunk_size(len(self.queue), self.jobs)
+        size = chunk_size(len(self.queue), self.jobs - len(self.running))
         chunk: list[str] = []
         while self.queue and len(chunk) < size:
             student = self.queue.popleft()
