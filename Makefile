@@ -55,17 +55,22 @@ demo: $(STAMP)
 # Everything: lint, both editions (cached; built with torch on one thread), the translation check,
 # the PDFs, and unit, property, doctest, CLI, grading and browser tests.  The book's kernel runs on
 # one thread, so the tests that do not read the built book (all but the `browser` ones) run beside
-# it on the other core; its log is kept in _build/book.log and printed when it ends.  Then the
-# browser tests read the built book.
+# it on the other core; when the book is built, the class's tests (CLASS_TESTS: a hub with 33
+# servers, pools of graders) run on its core.  Their logs are kept in _build/book.log and
+# _build/class_tests.log and printed at the end.  Then the browser tests read the built book.
+CLASS_TESTS := tests/test_class_on_hub.py tests/test_grading_pool.py
 test: BOOK_THREADS = 1
 test: $(STAMP) system-deps hub-env lint
 	@mkdir -p _build
-	@$(MAKE) --no-print-directory BOOK_THREADS=1 book-checked > _build/book.log 2>&1 & book=$$!; \
-	$(BIN)/python -m pytest -q -m "not browser"; tests=$$?; \
-	wait $$book; built=$$?; \
+	@( $(MAKE) --no-print-directory BOOK_THREADS=1 book-checked > _build/book.log 2>&1; echo $$? > _build/book.status; \
+	   $(BIN)/python -m pytest -q $(CLASS_TESTS) > _build/class_tests.log 2>&1; echo $$? > _build/class_tests.status ) & \
+	background=$$!; \
+	$(BIN)/python -m pytest -q -m "not browser" $(addprefix --ignore=,$(CLASS_TESTS)); tests=$$?; \
+	wait $$background; built=$$(cat _build/book.status); classes=$$(cat _build/class_tests.status); \
 	echo "--- make book translations-check pdf (_build/book.log) ---"; cat _build/book.log; \
-	echo "--- exit status: tests $$tests, book $$built ---"; \
-	test $$tests -eq 0 && test $$built -eq 0
+	echo "--- the class's tests (_build/class_tests.log) ---"; cat _build/class_tests.log; \
+	echo "--- exit status: tests $$tests, book $$built, class tests $$classes ---"; \
+	test $$tests -eq 0 && test $$built -eq 0 && test $$classes -eq 0
 	$(BIN)/python -m pytest -q -m browser
 
 # The book, its translation check and its PDFs, one after the other (what `make test` builds).
