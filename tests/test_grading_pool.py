@@ -574,7 +574,7 @@ def test_two_commands_on_one_course_folder_grade_each_submission_once(course, tm
     gradings = [line.split()[0] for line in log.read_text().splitlines()]
     assert sorted(gradings) == sorted(STUDENTS)                  # each graded once, by one of the two
     graded_now = [int(re.search(r"(\d+) graded now", out).group(1)) for out, _err in outputs]
-    assert sum(graded_now) == len(STUDENTS) and min(graded_now) > 0, outputs
+    assert sum(graded_now) == len(STUDENTS), outputs   # a class within one chunk goes to the first claim
     assert _scores(course) == {student: score for student, (_answers, score) in STUDENTS.items()}
     assert _state_files(course) == sorted(f"{student}.json" for student in STUDENTS)
 
