@@ -37,7 +37,7 @@ import secrets
 import shutil
 import stat
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,12 +95,12 @@ def set_up_class(roster: Path, instructor: str, assistants: Sequence[str], cours
     if missing:
         raise RuntimeError(f"{', '.join(missing)} not found: install the passwd package (apt-get install passwd)")
     for group in (STUDENTS, GRADERS):
-        if not _group_exists(group):
+        if not _known(grp.getgrnam, group):
             _run("groupadd", group)
     created: list[str] = []
     for names, group in ((graders, GRADERS), (students, STUDENTS)):
         for name in names:
-            if _account_exists(name):
+            if _known(pwd.getpwnam, name):
                 _run("usermod", "--append", "--groups", group, name)
             else:
                 _run("useradd", "--create-home", "--shell", "/bin/bash", "--groups", group, name)
@@ -120,17 +120,10 @@ def _run(*command: str, stdin: str | None = None) -> None:
         raise RuntimeError(f"`{shown}` failed: {result.stderr.strip() or result.stdout.strip()}")
 
 
-def _group_exists(name: str) -> bool:
+def _known(lookup: Callable[[str], object], name: str) -> bool:
+    """Whether the system's ``lookup`` (``grp.getgrnam``, ``pwd.getpwnam``) knows ``name``."""
     try:
-        grp.getgrnam(name)
-    except KeyError:
-        return False
-    return True
-
-
-def _account_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
+        lookup(name)
     except KeyError:
         return False
     return True
